@@ -1,0 +1,87 @@
+#include "rpc/dispatcher.h"
+
+#include <atomic>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "rpc/envelope.h"
+#include "scheduler/sequencer.h"
+
+namespace coordinated::rpc {
+
+void Dispatcher::Handle(Value msg, Done done) {
+  if (msg.is_sequence()) {
+    HandleBatch(std::move(msg), std::move(done));
+  } else {
+    HandleOne(std::move(msg), std::move(done));
+  }
+}
+
+void Dispatcher::HandleBatch(Value batch, Done done) {
+  const size_t n = batch.items().size();
+  if (n == 0) {
+    done(Value::Array());
+    return;
+  }
+  struct State {
+    std::vector<Value> replies;
+    std::atomic<size_t> left;
+    Done done;
+  };
+  auto st = std::make_shared<State>();
+  st->replies.resize(n);
+  st->left = n;
+  st->done = std::move(done);
+  auto& items = batch.mutable_items();
+  for (size_t i = 0; i < n; ++i) {
+    Handle(std::move(items[i]), [st, i](Value reply) {
+      st->replies[i] = std::move(reply);
+      if (st->left.fetch_sub(1) == 1) st->done(Value::Array(std::move(st->replies)));
+    });
+  }
+}
+
+void Dispatcher::HandleOne(Value msg, Done done) {
+  auto req = ParseRequest(msg);
+  if (!req.ok()) {
+    const Value* id = msg.FindKey("id");
+    done(ErrorReply(id ? *id : Value::Null(), req.status()));
+    return;
+  }
+  const MethodSpec* spec = FindMethod(req->method, ctx_.test_hooks);
+  if (!spec) {
+    done(ErrorReply(req->id, Status::NoSuchMethod("no such method '" + req->method + "'")));
+    return;
+  }
+  auto args = BindArgs(*spec, req->params);
+  if (!args.ok()) {
+    done(ErrorReply(req->id, args.status()));
+    return;
+  }
+  SPDLOG_DEBUG("rpc {} id={}", spec->name, req->id.ToDiagnostic());
+  if (spec->exec == Exec::kInline || sequencer_ == nullptr) {
+    auto result = spec->handler(ctx_, *args);
+    done(result.ok() ? ResultReply(req->id, std::move(result).value())
+                     : ErrorReply(req->id, result.status()));
+    return;
+  }
+  struct Call {
+    Value id;
+    Args args;
+    Value reply;
+    Done done;
+  };
+  auto call = std::make_shared<Call>(Call{std::move(req->id), std::move(args).value(), {},
+                                          std::move(done)});
+  CallContext* ctx = &ctx_;
+  sequencer_->Submit(
+      [call, spec, ctx] {
+        auto result = spec->handler(*ctx, call->args);
+        call->reply = result.ok() ? ResultReply(call->id, std::move(result).value())
+                                  : ErrorReply(call->id, result.status());
+      },
+      [call] { call->done(std::move(call->reply)); });
+}
+
+}  // namespace coordinated::rpc

@@ -1,0 +1,298 @@
+// The method table and the adapters between wire values and Coordinator calls. Reply shapes
+// are the original Python daemon's: "(a, b)" below is a tuple (tag 128), "[...]" a list.
+#include <fmt/format.h>
+
+#include "rpc/method_table.h"
+#include "scheduler/coordinator.h"
+
+namespace coordinated::rpc {
+
+namespace {
+
+using scheduler::Coordinator;
+
+bool Given(const Value& v) { return v.kind() != Value::Kind::kUndefined; }
+Value OptMap(const Value& v) { return Given(v) && !v.is_null() ? v : Value::Map(); }
+Value Pair(Value a, Value b) { return Value::Tuple({std::move(a), std::move(b)}); }
+Value Msg(std::string_view m) { return Value::Bytes(m); }
+Value OkPair() { return Pair(Value::Bool(true), Value::Null()); }
+
+Status RequireMap(const Value& v, std::string_view what) {
+  if (!v.is_map()) return Status::InvalidArgument(std::string(what) + " must be a map");
+  return Status::Ok();
+}
+
+// (False|None|0, msg) for in-band failures, the error form for everything else.
+StatusOr<Value> InBand(const Status& s, Value failed) {
+  if (s.code() == Code::kNotFound || s.code() == Code::kFailedPrecondition) {
+    return Pair(std::move(failed), Msg(s.message()));
+  }
+  return s;
+}
+
+Coordinator& C(CallContext& ctx) { return *ctx.coordinator; }
+
+// ---- misc ------------------------------------------------------------------------------------
+
+StatusOr<Value> Now(CallContext& ctx, Args&) { return Value::Double(ctx.clock->Now()); }
+
+StatusOr<Value> GetConfig(CallContext& ctx, Args&) {
+  return Pair(ctx.client_config ? *ctx.client_config : Value::Map(), Value::Null());
+}
+
+StatusOr<Value> TestAdvanceClock(CallContext& ctx, Args& a) {
+  if (!a[0].is_number()) return Status::InvalidArgument("seconds must be a number");
+  ctx.clock->Advance(*a[0].AsNumber());
+  return Value::Double(ctx.clock->Now());
+}
+
+// ---- work specs ------------------------------------------------------------------------------
+
+StatusOr<Value> SetWorkSpec(CallContext& ctx, Args& a) {
+  COORD_RETURN_IF_ERROR(C(ctx).SetWorkSpec(a[0]));
+  return OkPair();
+}
+
+StatusOr<Value> GetWorkSpec(CallContext& ctx, Args& a) {
+  const Value* def = C(ctx).GetWorkSpec(a[0]);
+  return def ? *def : Value::Null();
+}
+
+StatusOr<Value> ListWorkSpecs(CallContext& ctx, Args& a) {
+  Value opts = OptMap(a[0]);
+  COORD_RETURN_IF_ERROR(RequireMap(opts, "options"));
+  std::optional<int64_t> limit;
+  if (const Value* l = opts.FindKey("limit"); l && !l->is_null()) {
+    limit = l->AsInt64();
+    if (!limit) return Status::InvalidArgument("limit must be an integer");
+  }
+  const Value* start = opts.FindKey("start");
+  auto r = C(ctx).ListWorkSpecs(start ? *start : Value::Null(), limit);
+  return Pair(Value::Array(std::move(r.definitions)), std::move(r.next));
+}
+
+StatusOr<Value> DelWorkSpec(CallContext& ctx, Args& a) {
+  Status s = C(ctx).DelWorkSpec(a[0]);
+  if (!s.ok()) return InBand(s, Value::Bool(false));
+  return OkPair();
+}
+
+StatusOr<Value> Clear(CallContext& ctx, Args&) {
+  COORD_ASSIGN_OR_RETURN(size_t n, C(ctx).Clear());
+  return Value::UInt(n);
+}
+
+StatusOr<Value> ControlWorkSpec(CallContext& ctx, Args& a) {
+  Status s = C(ctx).ControlWorkSpec(a[0], OptMap(a[1]));
+  if (!s.ok()) return InBand(s, Value::Bool(false));
+  return OkPair();
+}
+
+StatusOr<Value> GetWorkSpecMeta(CallContext& ctx, Args& a) {
+  auto meta = C(ctx).GetWorkSpecMeta(a[0]);
+  if (!meta.ok()) return InBand(meta.status(), Value::Null());
+  return Pair(std::move(meta).value(), Value::Null());
+}
+
+// ---- work units ------------------------------------------------------------------------------
+
+StatusOr<Value> AddWorkUnits(CallContext& ctx, Args& a) {
+  Status s = C(ctx).AddWorkUnits(a[0], a[1]);
+  if (!s.ok()) return InBand(s, Value::Bool(false));
+  return OkPair();
+}
+
+StatusOr<Value> GetWorkUnits(CallContext& ctx, Args& a) {
+  Value opts = OptMap(a[1]);
+  COORD_RETURN_IF_ERROR(RequireMap(opts, "options"));
+  auto units = C(ctx).GetWorkUnits(a[0], opts);
+  if (!units.ok()) return InBand(units.status(), Value::Null());
+  Value list = Value::Array();
+  list.mutable_items().reserve(units->size());
+  for (auto& [k, d] : *units) list.Append(Pair(std::move(k), std::move(d)));
+  return Pair(std::move(list), Value::Null());
+}
+
+StatusOr<Value> GetWorkUnitStatus(CallContext& ctx, Args& a) {
+  auto st = C(ctx).GetWorkUnitStatus(a[0], a[1]);
+  if (!st.ok()) return InBand(st.status(), Value::Null());
+  return Pair(Value::Array(std::move(st).value()), Value::Null());
+}
+
+StatusOr<Value> CountWorkUnits(CallContext& ctx, Args& a) {
+  auto counts = C(ctx).CountWorkUnits(a[0]);
+  if (!counts.ok()) return InBand(counts.status(), Value::Bool(false));
+  Value m = Value::Map();
+  for (auto [s, n] : *counts) m.AppendEntry(Value::UInt(static_cast<uint64_t>(s)), Value::UInt(n));
+  return Pair(std::move(m), Value::Null());
+}
+
+StatusOr<Value> PrioritizeWorkUnits(CallContext& ctx, Args& a) {
+  Value opts = OptMap(a[1]);
+  COORD_RETURN_IF_ERROR(RequireMap(opts, "options"));
+  Status s = C(ctx).PrioritizeWorkUnits(a[0], opts);
+  if (!s.ok()) return InBand(s, Value::Bool(false));
+  return OkPair();
+}
+
+StatusOr<Value> DelWorkUnits(CallContext& ctx, Args& a) {
+  Value opts = OptMap(a[1]);
+  COORD_RETURN_IF_ERROR(RequireMap(opts, "options"));
+  auto n = C(ctx).DelWorkUnits(a[0], opts);
+  if (!n.ok()) return InBand(n.status(), Value::UInt(0));
+  return Pair(Value::UInt(*n), Value::Null());
+}
+
+StatusOr<Value> UpdateWorkUnit(CallContext& ctx, Args& a) {
+  Value opts = OptMap(a[2]);
+  COORD_RETURN_IF_ERROR(RequireMap(opts, "options"));
+  COORD_ASSIGN_OR_RETURN(auto r, C(ctx).UpdateWorkUnit(a[0], a[1], opts));
+  if (r.first) return OkPair();
+  return Pair(Value::Bool(false), Msg(r.second));
+}
+
+StatusOr<Value> Archive(CallContext& ctx, Args& a) {
+  Value opts = OptMap(a[0]);
+  COORD_RETURN_IF_ERROR(RequireMap(opts, "options"));
+  COORD_RETURN_IF_ERROR(C(ctx).Archive(opts));
+  return Value::Null();
+}
+
+StatusOr<Value> GetWorkUnitAttempts(CallContext& ctx, Args& a) {
+  auto r = C(ctx).GetWorkUnitAttempts(a[0], a[1]);
+  if (!r.ok()) return InBand(r.status(), Value::Null());
+  return Pair(Value::Array(std::move(r).value()), Value::Null());
+}
+
+// ---- work ------------------------------------------------------------------------------------
+
+StatusOr<Value> GetWork(CallContext& ctx, Args& a) {
+  Value opts = OptMap(a[1]);
+  COORD_RETURN_IF_ERROR(RequireMap(opts, "options"));
+  Coordinator::GetWorkOptions o;
+  bool single = true;
+  if (const Value* m = opts.FindKey("max_jobs"); m && !m->is_null()) {
+    auto n = m->AsInt64();
+    if (!n) return Status::InvalidArgument("max_jobs must be an integer");
+    o.max_jobs = *n;
+    single = *n == 1;
+  }
+  if (const Value* l = opts.FindKey("lease_time"); l && !l->is_null()) {
+    if (!l->is_number()) return Status::InvalidArgument("lease_time must be a number");
+    o.lease_time = *l->AsNumber();
+  }
+  if (const Value* names = opts.FindKey("work_spec_names"); names && !names->is_null()) {
+    if (!names->is_sequence()) return Status::InvalidArgument("work_spec_names must be a list");
+    if (!names->items().empty()) {
+      o.work_spec_names.emplace();
+      for (const auto& n : names->items()) {
+        if (n.is_string()) o.work_spec_names->push_back(n.str());
+      }
+    }
+  }
+  COORD_ASSIGN_OR_RETURN(auto grants, C(ctx).GetWork(a[0], o));
+  if (single) {
+    if (grants.empty()) {
+      return Pair(Value::Tuple({Value::Null(), Value::Null(), Value::Null()}), Value::Null());
+    }
+    auto& g = grants[0];
+    return Pair(Value::Tuple({std::move(g.spec_name), std::move(g.key), std::move(g.data)}),
+                Value::Null());
+  }
+  Value list = Value::Array();
+  for (auto& g : grants) {
+    list.Append(Value::Tuple({std::move(g.spec_name), std::move(g.key), std::move(g.data)}));
+  }
+  return Pair(std::move(list), Value::Null());
+}
+
+// ---- workers ---------------------------------------------------------------------------------
+
+StatusOr<Value> WorkerHeartbeat(CallContext& ctx, Args& a) {
+  COORD_ASSIGN_OR_RETURN(auto msg, C(ctx).WorkerHeartbeat(a[0], a[1], a[2], a[3], a[4]));
+  return Pair(Value::Bool(true), msg ? Msg(*msg) : Value::Null());
+}
+
+StatusOr<Value> WorkerUnregister(CallContext& ctx, Args& a) {
+  COORD_ASSIGN_OR_RETURN(bool ok, C(ctx).WorkerUnregister(a[0]));
+  if (ok) return OkPair();
+  return Pair(Value::Bool(false), Msg("no worker " + scheduler::PyRepr(a[0])));
+}
+
+StatusOr<Value> ListWorkerModes(CallContext& ctx, Args&) {
+  COORD_ASSIGN_OR_RETURN(Value m, C(ctx).ListWorkerModes());
+  return Pair(std::move(m), Value::Null());
+}
+
+StatusOr<Value> GetWorkerInfo(CallContext& ctx, Args& a) {
+  COORD_ASSIGN_OR_RETURN(Value d, C(ctx).GetWorkerInfo(a[0]));
+  return Pair(std::move(d), Value::Null());
+}
+
+StatusOr<Value> ModeCounts(CallContext& ctx, Args&) {
+  COORD_ASSIGN_OR_RETURN(Value m, C(ctx).ModeCounts());
+  return Pair(std::move(m), Value::Null());
+}
+
+StatusOr<Value> WorkerStats(CallContext& ctx, Args&) { return C(ctx).WorkerStats(); }
+
+StatusOr<Value> GetChildWorkUnits(CallContext& ctx, Args& a) {
+  COORD_ASSIGN_OR_RETURN(Value m, C(ctx).GetChildWorkUnits(a[0]));
+  return Pair(std::move(m), Value::Null());
+}
+
+StatusOr<Value> SetMode(CallContext& ctx, Args& a) {
+  if (!a[0].is_string()) return Pair(Value::Bool(false), Msg("mode must be a string"));
+  Status s = C(ctx).SetMode(a[0].str());
+  if (!s.ok()) return Pair(Value::Bool(false), Msg(s.message()));
+  return OkPair();
+}
+
+StatusOr<Value> GetMode(CallContext& ctx, Args&) { return Value::Bytes(C(ctx).GetMode()); }
+
+}  // namespace
+
+const std::vector<MethodSpec>& MethodTable() {
+  using E = Exec;
+  static const std::vector<MethodSpec> kTable = {
+      // name, params, required, exec, handler
+      {"now", {}, 0, E::kInline, Now},
+      {"get_config", {}, 0, E::kInline, GetConfig},
+      {"set_work_spec", {"work_spec"}, 1, E::kSequenced, SetWorkSpec},
+      {"get_work_spec", {"work_spec_name"}, 1, E::kSequenced, GetWorkSpec},
+      {"list_work_specs", {"options"}, 0, E::kSequenced, ListWorkSpecs},
+      {"del_work_spec", {"work_spec_name"}, 1, E::kSequenced, DelWorkSpec},
+      {"clear", {}, 0, E::kSequenced, Clear},
+      {"control_work_spec", {"work_spec_name", "options"}, 1, E::kSequenced, ControlWorkSpec},
+      {"get_work_spec_meta", {"work_spec_name"}, 1, E::kSequenced, GetWorkSpecMeta},
+      {"add_work_units", {"work_spec_name", "work_unit_key_vals"}, 2, E::kSequenced,
+       AddWorkUnits},
+      {"get_work_units", {"work_spec_name", "options"}, 1, E::kSequenced, GetWorkUnits},
+      {"get_work_unit_status", {"work_spec_name", "work_unit_keys"}, 2, E::kSequenced,
+       GetWorkUnitStatus},
+      {"count_work_units", {"work_spec_name"}, 1, E::kSequenced, CountWorkUnits},
+      {"prioritize_work_units", {"work_spec_name", "options"}, 2, E::kSequenced,
+       PrioritizeWorkUnits},
+      {"del_work_units", {"work_spec_name", "options"}, 1, E::kSequenced, DelWorkUnits},
+      {"update_work_unit", {"work_spec_name", "work_unit_key", "options"}, 3, E::kSequenced,
+       UpdateWorkUnit},
+      {"archive", {"options"}, 0, E::kSequenced, Archive},
+      {"get_work_unit_attempts", {"work_spec_name", "work_unit_key"}, 2, E::kSequenced,
+       GetWorkUnitAttempts},
+      {"get_work", {"worker_id", "options"}, 1, E::kSequenced, GetWork},
+      {"worker_heartbeat", {"worker_id", "mode", "expire_seconds", "data", "parent"}, 4,
+       E::kSequenced, WorkerHeartbeat},
+      {"worker_unregister", {"worker_id"}, 1, E::kSequenced, WorkerUnregister},
+      {"list_worker_modes", {}, 0, E::kSequenced, ListWorkerModes},
+      {"get_worker_info", {"worker_id"}, 1, E::kSequenced, GetWorkerInfo},
+      {"mode_counts", {}, 0, E::kSequenced, ModeCounts},
+      {"worker_stats", {}, 0, E::kSequenced, WorkerStats},
+      {"get_child_work_units", {"worker_id"}, 1, E::kSequenced, GetChildWorkUnits},
+      {"set_mode", {"mode"}, 1, E::kSequenced, SetMode},
+      {"get_mode", {}, 0, E::kSequenced, GetMode},
+      {"_test_advance_clock", {"seconds"}, 1, E::kSequenced, TestAdvanceClock, true},
+  };
+  return kTable;
+}
+
+}  // namespace coordinated::rpc

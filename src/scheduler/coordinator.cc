@@ -1,0 +1,369 @@
+// Coordinator core: loading, the transaction helper, unit index maintenance, reaping, ticks.
+#include "scheduler/coordinator.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "scheduler/coordinator_txn.h"
+#include "storage/keys.h"
+
+namespace coordinated::scheduler {
+
+using storage::Cf;
+using storage::UnitRecord;
+namespace keys = storage::keys;
+
+std::string PyRepr(const Value& v) {
+  if (!v.is_string()) return v.ToDiagnostic();
+  const std::string& s = v.str();
+  const bool has_single = s.find('\'') != std::string::npos;
+  const bool has_double = s.find('"') != std::string::npos;
+  const char quote = (has_single && !has_double) ? '"' : '\'';
+  std::string out = v.is_text() ? "u" : "";
+  out.push_back(quote);
+  for (unsigned char c : s) {
+    if (c == static_cast<unsigned char>(quote) || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  out.push_back(quote);
+  return out;
+}
+
+Coordinator::Coordinator(storage::Store* store, Clock* clock, CoordinatorOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)) {}
+
+Coordinator::~Coordinator() = default;
+
+Status Coordinator::Load() {
+  specs_.clear();
+  by_id_.clear();
+  next_spec_id_ = 1;
+  std::string v;
+  Status s = store_->Get(Cf::kMeta, keys::kNextSpecId, &v);
+  if (s.ok() && v.size() == 4) next_spec_id_ = storage::GetU32(v);
+  s = store_->Get(Cf::kMeta, keys::kMode, &v);
+  mode_ = s.ok() ? v : "RUN";
+
+  auto it = store_->NewIterator(Cf::kSpecs, "", "");
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto rec = storage::DecodeSpec(it->value());
+    if (!rec.ok()) return rec.status();
+    auto spec = std::make_unique<SpecState>();
+    spec->id = storage::GetU32(it->key());
+    spec->record = std::move(rec).value();
+    spec->name_bytes = spec->record.name.str();
+    spec->settings = DeriveSettings(spec->record.definition, spec->record.control);
+    std::string stats;
+    Status ss = store_->Get(Cf::kMeta, keys::SpecStats(spec->id), &stats);
+    if (ss.ok()) {
+      auto st = storage::DecodeStats(stats);
+      if (!st.ok()) return st.status();
+      spec->stats = *st;
+    } else if (ss.code() != Code::kNotFound) {
+      return ss;
+    }
+    // Earliest lease deadline and not-before: one seek each per spec.
+    const std::string prefix = keys::Spec(spec->id);
+    for (Cf cf : {Cf::kLeases, Cf::kDelayed}) {
+      auto idx = store_->NewIterator(cf, prefix, keys::PrefixEnd(prefix));
+      idx->SeekToFirst();
+      if (idx->Valid()) {
+        double t = storage::FromTimeKey(storage::DecodeIndexKey(idx->key()).number);
+        (cf == Cf::kLeases ? spec->next_deadline : spec->next_due) = t;
+      }
+    }
+    by_id_[spec->id] = spec.get();
+    next_spec_id_ = std::max(next_spec_id_, spec->id + 1);
+    specs_[spec->name_bytes] = std::move(spec);
+  }
+  return it->status();
+}
+
+SpecState* Coordinator::Find(const Value& name) const {
+  if (!name.is_string()) return nullptr;
+  auto it = specs_.find(name.str());
+  return it == specs_.end() ? nullptr : it->second.get();
+}
+
+Status Coordinator::ValidateName(const Value& name, std::string_view what, uint64_t max) const {
+  if (!name.is_string()) {
+    return Status::InvalidArgument(fmt::format("{} must be a string, got {}", what,
+                                               name.ToDiagnostic()));
+  }
+  if (name.str().size() > max) {
+    return Status::InvalidArgument(
+        fmt::format("{} is {} bytes long; the limit is {}", what, name.str().size(), max));
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::optional<UnitRecord>> Coordinator::ReadUnit(const SpecState& spec,
+                                                          std::string_view key) const {
+  std::string v;
+  Status s = store_->Get(Cf::kUnits, keys::Unit(spec.id, key), &v);
+  if (s.code() == Code::kNotFound) return std::optional<UnitRecord>();
+  if (!s.ok()) return s;
+  auto rec = storage::DecodeUnit(v);
+  if (!rec.ok()) return rec.status();
+  return std::optional<UnitRecord>(std::move(rec).value());
+}
+
+// ---- Txn ----------------------------------------------------------------------------------
+
+StatusOr<std::optional<UnitRecord>> Coordinator::Txn::Read(const SpecState& spec,
+                                                           std::string_view key) {
+  auto it = overlay_.find({spec.id, std::string(key)});
+  if (it != overlay_.end()) return it->second;
+  return c_->ReadUnit(spec, key);
+}
+
+void Coordinator::Txn::Remember(const SpecState& spec, std::string_view key,
+                                const UnitRecord* now) {
+  overlay_[{spec.id, std::string(key)}] = now ? std::optional<UnitRecord>(*now) : std::nullopt;
+}
+
+Status Coordinator::Txn::Commit() {
+  for (SpecState* spec : touched_) {
+    batch_.Put(Cf::kMeta, keys::SpecStats(spec->id), storage::EncodeStats(spec->stats));
+  }
+  Status s = c_->store_->Write(batch_);
+  batch_.Clear();
+  touched_.clear();
+  overlay_.clear();
+  if (!s.ok()) {
+    SPDLOG_ERROR("write failed, reloading state from the store: {}", s.ToString());
+    Status reload = c_->Load();
+    if (!reload.ok()) SPDLOG_ERROR("reload failed: {}", reload.ToString());
+  }
+  return s;
+}
+
+// ---- unit index maintenance ---------------------------------------------------------------
+
+namespace {
+struct IndexEntry {
+  Cf cf;
+  std::string key;
+  bool operator==(const IndexEntry& o) const { return cf == o.cf && key == o.key; }
+};
+
+std::vector<IndexEntry> EntriesOf(storage::SpecId id, std::string_view key, const UnitRecord& u) {
+  std::vector<IndexEntry> out;
+  out.push_back({Cf::kByStatus, keys::ByStatus(id, u.status, u.priority, key)});
+  switch (u.status) {
+    case storage::kAvailable:
+      if (u.not_before > 0) {
+        out.push_back({Cf::kDelayed, keys::Delayed(id, u.not_before, key)});
+      } else {
+        out.push_back({Cf::kReady, keys::Ready(id, u.priority, key)});
+      }
+      break;
+    case storage::kPending:
+      out.push_back({Cf::kLeases, keys::Lease(id, u.expiration.value_or(0), key)});
+      break;
+    case storage::kFinished:
+    case storage::kFailed:
+      out.push_back({Cf::kCompleted, keys::Completed(id, u.status, u.expiration.value_or(0), key)});
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+bool IsReady(const UnitRecord& u) { return u.status == storage::kAvailable && u.not_before <= 0; }
+}  // namespace
+
+void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key,
+                          const UnitRecord* before, const UnitRecord* now) {
+  auto& batch = txn.batch();
+  std::vector<IndexEntry> old_entries, new_entries;
+  if (before) old_entries = EntriesOf(spec.id, key, *before);
+  if (now) new_entries = EntriesOf(spec.id, key, *now);
+  for (const auto& e : old_entries) {
+    if (std::find(new_entries.begin(), new_entries.end(), e) == new_entries.end()) {
+      batch.Delete(e.cf, e.key);
+    }
+  }
+  for (const auto& e : new_entries) {
+    if (std::find(old_entries.begin(), old_entries.end(), e) == old_entries.end()) {
+      batch.Put(e.cf, e.key, "");
+    }
+  }
+  if (now) {
+    batch.Put(Cf::kUnits, keys::Unit(spec.id, key), storage::EncodeUnit(*now));
+  } else {
+    batch.Delete(Cf::kUnits, keys::Unit(spec.id, key));
+  }
+  if (before) --spec.stats.counts[before->status];
+  if (now) ++spec.stats.counts[now->status];
+  txn.Touch(spec);
+  txn.Remember(spec, key, now);
+  // In-memory summaries.
+  if (before && IsReady(*before)) {
+    spec.best_valid = false;
+  } else if (now && IsReady(*now) && spec.best_valid) {
+    spec.best_priority = std::max(spec.best_priority.value_or(-INFINITY), now->priority);
+  }
+  if (now && now->status == storage::kPending && now->expiration) {
+    spec.next_deadline = std::min(spec.next_deadline.value_or(INFINITY), *now->expiration);
+  }
+  if (now && now->status == storage::kAvailable && now->not_before > 0) {
+    spec.next_due = std::min(spec.next_due.value_or(INFINITY), now->not_before);
+  }
+}
+
+void Coordinator::DeleteUnitFully(Txn& txn, SpecState& spec, std::string_view key,
+                                  const UnitRecord& before) {
+  PutUnit(txn, spec, key, &before, nullptr);
+  const std::string prefix = keys::AttemptPrefix(spec.id, key);
+  txn.batch().DeleteRange(Cf::kAttempts, prefix, keys::PrefixEnd(prefix));
+  if (before.worker_id.is_string()) {
+    txn.batch().Delete(Cf::kWorkerUnits, keys::WorkerUnit(before.worker_id.str(), spec.id, key));
+  }
+}
+
+void Coordinator::AddAttempt(Txn& txn, const SpecState& spec, std::string_view key,
+                             const UnitRecord& unit, double now) {
+  storage::AttemptRecord a;
+  a.worker_id = unit.worker_id;
+  a.start = now;
+  a.expires = unit.expiration.value_or(now);
+  txn.batch().Put(Cf::kAttempts, keys::Attempt(spec.id, key, unit.attempts),
+                  storage::EncodeAttempt(a));
+}
+
+void Coordinator::EndAttempt(Txn& txn, const SpecState& spec, std::string_view key,
+                             const UnitRecord& unit, const char* outcome, double now) {
+  if (unit.attempts == 0) return;
+  const std::string k = keys::Attempt(spec.id, key, unit.attempts);
+  std::string v;
+  if (!store_->Get(Cf::kAttempts, k, &v).ok()) return;
+  auto a = storage::DecodeAttempt(v);
+  if (!a.ok() || a->status != "pending") return;
+  a->status = outcome;
+  a->end = now;
+  txn.batch().Put(Cf::kAttempts, k, storage::EncodeAttempt(*a));
+}
+
+// ---- reaping: lease expiry and delayed release --------------------------------------------
+
+void Coordinator::Reap(Txn& txn, SpecState& spec, double now) {
+  const std::string prefix = keys::Spec(spec.id);
+  std::string bound = prefix;
+  storage::PutU64(&bound, storage::TimeKey(now) + 1);
+  if (spec.next_deadline && *spec.next_deadline <= now) {
+    auto it = store_->NewIterator(Cf::kLeases, prefix, bound);
+    std::vector<std::string> due;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      due.emplace_back(storage::DecodeIndexKey(it->key()).unit_key);
+    }
+    for (const auto& key : due) {
+      auto rec = txn.Read(spec, key);
+      if (!rec.ok() || !rec->has_value()) continue;
+      UnitRecord before = **rec;
+      if (before.status != storage::kPending || before.expiration.value_or(0) > now) continue;
+      UnitRecord after = before;
+      ++after.expiries;
+      EndAttempt(txn, spec, key, before, "expired", now);
+      if (spec.settings.max_retries > 0 && after.expiries >= spec.settings.max_retries) {
+        after.status = storage::kFailed;
+        after.expiration = now;
+        if (!after.data.is_map()) after.data = Value::Map();
+        after.data.Set(Value::Bytes("traceback"), Value::Bytes("too many retries"));
+      } else {
+        after.status = storage::kAvailable;
+        after.worker_id = Value::Null();
+        after.expiration.reset();
+      }
+      PutUnit(txn, spec, key, &before, &after);
+    }
+    // The next deadline is the first lease entry after `now` (untouched by this batch).
+    spec.next_deadline.reset();
+    auto next = store_->NewIterator(Cf::kLeases, bound, keys::PrefixEnd(prefix));
+    next->SeekToFirst();
+    if (next->Valid()) {
+      spec.next_deadline = storage::FromTimeKey(storage::DecodeIndexKey(next->key()).number);
+    }
+  }
+  if (spec.next_due && *spec.next_due <= now) {
+    auto it = store_->NewIterator(Cf::kDelayed, prefix, bound);
+    std::vector<std::string> due;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      due.emplace_back(storage::DecodeIndexKey(it->key()).unit_key);
+    }
+    for (const auto& key : due) {
+      auto rec = txn.Read(spec, key);
+      if (!rec.ok() || !rec->has_value()) continue;
+      UnitRecord before = **rec;
+      if (before.status != storage::kAvailable || before.not_before <= 0) continue;
+      UnitRecord after = before;
+      after.not_before = 0;
+      PutUnit(txn, spec, key, &before, &after);
+    }
+    spec.next_due.reset();
+    auto next = store_->NewIterator(Cf::kDelayed, bound, keys::PrefixEnd(prefix));
+    next->SeekToFirst();
+    if (next->Valid()) {
+      spec.next_due = storage::FromTimeKey(storage::DecodeIndexKey(next->key()).number);
+    }
+  }
+}
+
+std::optional<double> Coordinator::BestReady(SpecState& spec) {
+  if (!spec.best_valid) {
+    const std::string prefix = keys::Spec(spec.id);
+    auto it = store_->NewIterator(Cf::kReady, prefix, keys::PrefixEnd(prefix));
+    it->SeekToFirst();
+    spec.best_priority.reset();
+    if (it->Valid()) {
+      spec.best_priority = storage::FromInvertedPriority(storage::DecodeIndexKey(it->key()).number);
+    }
+    spec.best_valid = true;
+  }
+  return spec.best_priority;
+}
+
+double Coordinator::Tick() {
+  const double now = clock_->Now();
+  double wait = 1.0;
+  {
+    Txn txn(this);
+    for (auto& [name, spec] : specs_) Reap(txn, *spec, now);
+    Status s = txn.Commit();
+    if (!s.ok()) SPDLOG_ERROR("lease expiry failed: {}", s.ToString());
+  }
+  for (auto& [name, spec] : specs_) {
+    if (spec->next_deadline) wait = std::min(wait, *spec->next_deadline - now);
+    if (spec->next_due) wait = std::min(wait, *spec->next_due - now);
+  }
+  if (now >= next_archive_ &&
+      (options_.limit_completed_count || options_.limit_completed_age)) {
+    Status s = Archive(Value::Map());
+    if (!s.ok()) SPDLOG_ERROR("archive failed: {}", s.ToString());
+    next_archive_ = now + options_.archive_period_seconds;
+  }
+  if (now >= next_worker_prune_) {
+    Status s = PruneWorkers(now);
+    if (!s.ok()) SPDLOG_ERROR("worker pruning failed: {}", s.ToString());
+    next_worker_prune_ = now + 10;
+  }
+  return std::max(wait, 0.001);
+}
+
+}  // namespace coordinated::scheduler

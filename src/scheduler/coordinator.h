@@ -1,0 +1,196 @@
+// Coordinator: every coordination operation (work specs, work units, leases, workers, mode) as
+// one transaction over the Store.
+//
+// Model. A work spec has a definition, derived settings and per-status counts; a work unit has a
+// key (arbitrary bytes), data, a status (AVAILABLE 1, BLOCKED 2, PENDING 3, FINISHED 4,
+// FAILED 5), a priority, and while PENDING a worker and a lease deadline. Semantics follow the
+// original Python daemon (docs/protocol.md lists every method and reply).
+//
+// Transactions. Each public method reads what it needs, decides, and applies all of its changes
+// as one atomic WriteBatch (records, every index entry and the spec counters together). The
+// batch is applied unsynced; the sequencer syncs the write-ahead log before any reply leaves.
+//
+// Invariants (checked by CheckConsistency and `coordinate-admin check`):
+//  * a unit record exists iff its by_status entry exists, under its current status/priority;
+//  * AVAILABLE with not_before == 0  <=> a ready entry; AVAILABLE with not_before > 0 <=> a
+//    delayed entry; PENDING <=> a lease entry at its expiration; FINISHED/FAILED <=> a completed
+//    entry at its expiration (completion time);
+//  * a spec's stored counts equal the number of its units per status.
+// In memory only small per-spec summaries live: settings, counts, the earliest lease deadline
+// and not-before, the best ready priority (a cache), scheduling credit.
+//
+// Thread-safety: not thread-safe. Owned by the sequencer thread; every call happens there.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "common/value.h"
+#include "scheduler/spec_settings.h"
+#include "storage/keys.h"
+#include "storage/records.h"
+#include "storage/store.h"
+
+namespace coordinated::scheduler {
+
+struct CoordinatorOptions {
+  uint64_t max_name_bytes = 1024;
+  uint64_t max_key_bytes = 16384;
+  std::optional<int64_t> limit_completed_count;  // archive
+  std::optional<double> limit_completed_age;     // archive
+  double archive_period_seconds = 60;
+};
+
+// Per-spec state held in memory.
+struct SpecState {
+  storage::SpecId id = 0;
+  std::string name_bytes;  // identity (bytes of the name, whatever its CBOR type)
+  storage::SpecRecord record;
+  SpecSettings settings;
+  storage::SpecStats stats;
+  std::optional<double> next_deadline;   // earliest lease deadline, if any may exist
+  std::optional<double> next_due;        // earliest not-before of a delayed unit
+  bool best_valid = false;               // cache of the highest ready priority
+  std::optional<double> best_priority;   // nullopt: no ready unit
+  double credit = 0;                     // recent grants minus fair share (scheduling)
+  uint64_t last_grant = 0;               // grant sequence number of the last grant
+};
+
+// One unit handed out by get_work.
+struct Grant {
+  Value spec_name;
+  Value key;
+  Value data;
+};
+
+struct ListSpecsResult {
+  std::vector<Value> definitions;
+  Value next;  // name of the first spec not returned, or null
+};
+
+class Coordinator {
+ public:
+  Coordinator(storage::Store* store, Clock* clock, CoordinatorOptions options);
+  ~Coordinator();
+
+  // Loads spec summaries from the store (never scans units).
+  Status Load();
+
+  // ---- work specs ------------------------------------------------------------------------
+  Status SetWorkSpec(const Value& definition);
+  const Value* GetWorkSpec(const Value& name) const;  // nullptr when unknown
+  ListSpecsResult ListWorkSpecs(const Value& start, std::optional<int64_t> limit) const;
+  Status DelWorkSpec(const Value& name);  // kNotFound
+  StatusOr<size_t> Clear();
+  // kNotFound; kFailedPrecondition for "cannot make ... continuous"; kInvalidArgument.
+  Status ControlWorkSpec(const Value& name, const Value& options);
+  StatusOr<Value> GetWorkSpecMeta(const Value& name);  // kNotFound
+
+  // ---- work units ------------------------------------------------------------------------
+  // items: list of (key, data[, meta[, priority]]). kNotFound for an unknown spec.
+  Status AddWorkUnits(const Value& name, const Value& items);
+  // Returns [(key, data)] per the options (work_unit_keys / state / start / limit).
+  StatusOr<std::vector<std::pair<Value, Value>>> GetWorkUnits(const Value& name,
+                                                              const Value& options);
+  // One status map (or null) per key.
+  StatusOr<std::vector<Value>> GetWorkUnitStatus(const Value& name, const Value& keys);
+  // {status: count} including archived units; only non-zero entries.
+  StatusOr<std::map<int, uint64_t>> CountWorkUnits(const Value& name);
+  Status PrioritizeWorkUnits(const Value& name, const Value& options);
+  StatusOr<uint64_t> DelWorkUnits(const Value& name, const Value& options);
+  Status Archive(const Value& options);
+  StatusOr<std::vector<Value>> GetWorkUnitAttempts(const Value& name, const Value& key);
+
+  // ---- work ------------------------------------------------------------------------------
+  struct GetWorkOptions {
+    int64_t max_jobs = 1;
+    double lease_time = 300;
+    std::optional<std::vector<std::string>> work_spec_names;
+  };
+  StatusOr<std::vector<Grant>> GetWork(const Value& worker_id, const GetWorkOptions& options);
+  // Returns (ok, message) as the original: ok=false with a message for in-band failures.
+  StatusOr<std::pair<bool, std::string>> UpdateWorkUnit(const Value& name, const Value& key,
+                                                        const Value& options);
+
+  // ---- workers and mode ------------------------------------------------------------------
+  StatusOr<std::optional<std::string>> WorkerHeartbeat(const Value& worker_id, const Value& mode,
+                                                       const Value& expire_seconds,
+                                                       const Value& data, const Value& parent);
+  StatusOr<bool> WorkerUnregister(const Value& worker_id);
+  StatusOr<Value> ListWorkerModes();
+  StatusOr<Value> GetWorkerInfo(const Value& worker_id);
+  StatusOr<Value> ModeCounts();
+  StatusOr<Value> WorkerStats();
+  StatusOr<Value> GetChildWorkUnits(const Value& worker_id);
+  Status SetMode(const std::string& mode);
+  std::string GetMode() const { return mode_; }
+
+  // ---- periodic and maintenance ------------------------------------------------------------
+  // Expires due leases, releases due delayed units, prunes expired workers, archives on its
+  // period. Returns seconds until it wants to run again.
+  double Tick();
+  // Verifies every invariant above with a full scan; one line per problem (empty when sound).
+  std::vector<std::string> CheckConsistency() const;
+
+  const std::map<std::string, std::unique_ptr<SpecState>>& specs() const { return specs_; }
+  Clock* clock() const { return clock_; }
+
+ private:
+  class Txn;
+  friend class Txn;
+
+  SpecState* Find(const Value& name) const;
+  Status ValidateName(const Value& name, std::string_view what, uint64_t max) const;
+  StatusOr<std::optional<storage::UnitRecord>> ReadUnit(const SpecState& spec,
+                                                        std::string_view key) const;
+  // Writes `now` (or deletes when null) with every index entry and counter change implied by
+  // going from `before` to `now`.
+  void PutUnit(Txn& txn, SpecState& spec, std::string_view key,
+               const storage::UnitRecord* before, const storage::UnitRecord* now);
+  void DeleteUnitFully(Txn& txn, SpecState& spec, std::string_view key,
+                       const storage::UnitRecord& before);
+  Status AddUnitsTo(Txn& txn, SpecState& spec, const std::vector<struct NewUnit>& units,
+                    double now);
+  void Reap(Txn& txn, SpecState& spec, double now);  // expire leases, release delayed
+  std::optional<double> BestReady(SpecState& spec);
+  SpecState* ChooseSpec(const GetWorkOptions& options, double now);
+  bool HasWork(SpecState& spec, double now);
+  void Chain(Txn& txn, SpecState& spec, const storage::UnitRecord& unit, double now);
+  void AddAttempt(Txn& txn, const SpecState& spec, std::string_view key,
+                  const storage::UnitRecord& unit, double now);
+  void EndAttempt(Txn& txn, const SpecState& spec, std::string_view key,
+                  const storage::UnitRecord& unit, const char* outcome, double now);
+  Status ArchiveSpec(Txn& txn, SpecState& spec, double now);
+  void RemoveSpec(Txn& txn, SpecState& spec);
+  Status PruneWorkers(double now);
+  StatusOr<std::optional<storage::WorkerRecord>> ReadWorker(std::string_view id) const;
+
+  storage::Store* store_;
+  Clock* clock_;
+  CoordinatorOptions options_;
+  std::map<std::string, std::unique_ptr<SpecState>> specs_;  // by name bytes
+  std::map<storage::SpecId, SpecState*> by_id_;
+  storage::SpecId next_spec_id_ = 1;
+  uint64_t grant_seq_ = 0;
+  std::string mode_ = "RUN";
+  double next_archive_ = 0;
+  double next_worker_prune_ = 0;
+};
+
+// A unit to create or reset, parsed from add_work_units items or chaining output.
+struct NewUnit {
+  Value key;
+  Value data;
+  std::optional<double> priority;  // for a new unit; default 0
+  double delay = 0;                // seconds before it may be handed out
+};
+
+// Python 2 repr() of a name or key, as the original's messages showed them ('x' or u'x').
+std::string PyRepr(const Value& v);
+
+}  // namespace coordinated::scheduler

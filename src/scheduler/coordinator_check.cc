@@ -1,0 +1,119 @@
+// Coordinator::CheckConsistency: the full-scan invariant check behind `coordinate-admin check`
+// and the restart tests.
+#include <fmt/format.h>
+
+#include <array>
+
+#include "scheduler/coordinator.h"
+#include "storage/keys.h"
+
+namespace coordinated::scheduler {
+
+using storage::Cf;
+using storage::UnitRecord;
+namespace keys = storage::keys;
+
+namespace {
+std::string Printable(std::string_view key) { return Value::Bytes(key).ToDiagnostic(); }
+}  // namespace
+
+std::vector<std::string> Coordinator::CheckConsistency() const {
+  std::vector<std::string> problems;
+  auto has = [&](Cf cf, const std::string& k) {
+    std::string v;
+    return store_->Get(cf, k, &v).ok();
+  };
+  for (const auto& [name, spec] : specs_) {
+    const std::string prefix = keys::Spec(spec->id);
+    const std::string end = keys::PrefixEnd(prefix);
+    std::array<uint64_t, 6> counts{};
+    auto it = store_->NewIterator(Cf::kUnits, prefix, end);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string key(it->key().substr(prefix.size()));
+      auto rec = storage::DecodeUnit(it->value());
+      if (!rec.ok()) {
+        problems.push_back(fmt::format("spec {}: unit {}: {}", name, Printable(key),
+                                       rec.status().ToString()));
+        continue;
+      }
+      const UnitRecord& u = *rec;
+      ++counts[u.status];
+      auto need = [&](Cf cf, const std::string& k, const char* what) {
+        if (!has(cf, k)) {
+          problems.push_back(
+              fmt::format("spec {}: unit {} has no {} entry", name, Printable(key), what));
+        }
+      };
+      need(Cf::kByStatus, keys::ByStatus(spec->id, u.status, u.priority, key), "by_status");
+      if (u.status == storage::kAvailable) {
+        if (u.not_before > 0) {
+          need(Cf::kDelayed, keys::Delayed(spec->id, u.not_before, key), "delayed");
+        } else {
+          need(Cf::kReady, keys::Ready(spec->id, u.priority, key), "ready");
+        }
+      } else if (u.status == storage::kPending) {
+        need(Cf::kLeases, keys::Lease(spec->id, u.expiration.value_or(0), key), "lease");
+      } else if (u.status == storage::kFinished || u.status == storage::kFailed) {
+        need(Cf::kCompleted, keys::Completed(spec->id, u.status, u.expiration.value_or(0), key),
+             "completed");
+      }
+    }
+    for (int s = 1; s <= 5; ++s) {
+      if (counts[s] != spec->stats.counts[s]) {
+        problems.push_back(fmt::format("spec {}: status {} counter says {}, a scan finds {}", name,
+                                       s, spec->stats.counts[s], counts[s]));
+      }
+    }
+    // Every index entry must point at a unit in the matching state.
+    struct IndexCheck {
+      Cf cf;
+      bool with_status;
+      const char* what;
+    };
+    for (IndexCheck ic : {IndexCheck{Cf::kReady, false, "ready"},
+                          IndexCheck{Cf::kDelayed, false, "delayed"},
+                          IndexCheck{Cf::kLeases, false, "lease"},
+                          IndexCheck{Cf::kByStatus, true, "by_status"},
+                          IndexCheck{Cf::kCompleted, true, "completed"}}) {
+      auto idx = store_->NewIterator(ic.cf, prefix, end);
+      uint64_t entries = 0;
+      for (idx->SeekToFirst(); idx->Valid(); idx->Next()) {
+        ++entries;
+        int status = 0;
+        auto d = ic.with_status ? storage::DecodeStatusIndexKey(idx->key(), &status)
+                                : storage::DecodeIndexKey(idx->key());
+        std::string v;
+        if (!store_->Get(Cf::kUnits, keys::Unit(spec->id, d.unit_key), &v).ok()) {
+          problems.push_back(fmt::format("spec {}: {} entry for missing unit {}", name, ic.what,
+                                         Printable(d.unit_key)));
+          continue;
+        }
+        auto u = storage::DecodeUnit(v);
+        if (!u.ok()) continue;  // reported above
+        bool ok = true;
+        switch (ic.cf) {
+          case Cf::kReady:
+            ok = u->status == storage::kAvailable && u->not_before <= 0;
+            break;
+          case Cf::kDelayed:
+            ok = u->status == storage::kAvailable && u->not_before > 0;
+            break;
+          case Cf::kLeases:
+            ok = u->status == storage::kPending;
+            break;
+          default:
+            ok = u->status == status;
+            break;
+        }
+        if (!ok) {
+          problems.push_back(fmt::format("spec {}: stale {} entry for unit {} (status {})", name,
+                                         ic.what, Printable(d.unit_key), u->status));
+        }
+      }
+      (void)entries;
+    }
+  }
+  return problems;
+}
+
+}  // namespace coordinated::scheduler

@@ -1,0 +1,437 @@
+// Coordinator: work unit operations that do not lease (add, list, status, count, prioritize,
+// delete, archive, attempt history).
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "scheduler/coordinator.h"
+#include "scheduler/coordinator_txn.h"
+#include "storage/keys.h"
+
+namespace coordinated::scheduler {
+
+using storage::Cf;
+using storage::UnitRecord;
+namespace keys = storage::keys;
+
+namespace {
+
+Status NoSuchSpec(const Value& name) {
+  return Status::NotFound("no such work_spec " + PyRepr(name));
+}
+
+// Parses one add_work_units item: (key, data[, meta[, priority]]) or a bare key.
+StatusOr<NewUnit> ParseItem(const Value& item, size_t index) {
+  NewUnit u;
+  if (item.is_string()) {
+    u.key = item;
+    u.data = Value::Map();
+    return u;
+  }
+  if (!item.is_sequence() || item.items().size() < 2 || item.items().size() > 4) {
+    return Status::InvalidArgument(fmt::format(
+        "work unit {} must be (key, data), (key, data, meta) or (key, data, meta, priority)",
+        index));
+  }
+  const auto& f = item.items();
+  u.key = f[0];
+  if (!u.key.is_string()) {
+    return Status::InvalidArgument(
+        fmt::format("work unit {}: the key must be a string, got {}", index, u.key.ToDiagnostic()));
+  }
+  u.data = f[1];
+  if (f.size() >= 3 && !f[2].is_null()) {
+    if (!f[2].is_map()) {
+      return Status::InvalidArgument(fmt::format("work unit {}: meta must be a map", index));
+    }
+    if (const Value* p = f[2].FindKey("priority"); p && !p->is_null()) {
+      if (!p->is_number()) {
+        return Status::InvalidArgument(fmt::format("work unit {}: priority must be a number", index));
+      }
+      u.priority = *p->AsNumber();
+    }
+    if (const Value* d = f[2].FindKey("delay"); d && !d->is_null()) {
+      if (!d->is_number()) {
+        return Status::InvalidArgument(fmt::format("work unit {}: delay must be a number", index));
+      }
+      u.delay = *d->AsNumber();
+    }
+  }
+  if (f.size() == 4 && !f[3].is_null()) {
+    if (!f[3].is_number()) {
+      return Status::InvalidArgument(fmt::format("work unit {}: priority must be a number", index));
+    }
+    u.priority = *f[3].AsNumber();
+  }
+  return u;
+}
+
+bool FiniteOr(double d) { return std::isfinite(d); }
+
+}  // namespace
+
+Status Coordinator::AddUnitsTo(Txn& txn, SpecState& spec, const std::vector<NewUnit>& units,
+                               double now) {
+  for (const NewUnit& u : units) {
+    const std::string& key = u.key.str();
+    COORD_ASSIGN_OR_RETURN(auto existing, txn.Read(spec, key));
+    UnitRecord after;
+    if (existing) {
+      // As the original: data replaced, back to AVAILABLE whatever the state, priority kept.
+      after = *existing;
+      if (existing->status == storage::kPending) {
+        EndAttempt(txn, spec, key, *existing, "retried", now);
+        if (existing->worker_id.is_string()) {
+          txn.batch().Delete(Cf::kWorkerUnits,
+                             keys::WorkerUnit(existing->worker_id.str(), spec.id, key));
+        }
+      }
+      after.worker_id = Value::Null();
+      after.expiration.reset();
+    } else {
+      after.key_is_text = u.key.is_text();
+      after.priority = u.priority.value_or(0);
+    }
+    after.status = storage::kAvailable;
+    after.data = u.data;
+    after.not_before = u.delay > 0 ? now + u.delay : 0;
+    PutUnit(txn, spec, key, existing ? &*existing : nullptr, &after);
+  }
+  return Status::Ok();
+}
+
+Status Coordinator::AddWorkUnits(const Value& name, const Value& items) {
+  SpecState* spec = Find(name);
+  if (!spec) return NoSuchSpec(name);
+  if (!items.is_sequence()) {
+    return Status::InvalidArgument("work units must be a list of (key, data) items");
+  }
+  std::vector<NewUnit> units;
+  units.reserve(items.items().size());
+  for (size_t i = 0; i < items.items().size(); ++i) {
+    COORD_ASSIGN_OR_RETURN(NewUnit u, ParseItem(items.items()[i], i));
+    if (u.key.str().size() > options_.max_key_bytes) {
+      return Status::InvalidArgument(fmt::format("work unit {}: key of {} bytes exceeds {}", i,
+                                                 u.key.str().size(), options_.max_key_bytes));
+    }
+    if (u.priority && !FiniteOr(*u.priority)) {
+      return Status::InvalidArgument(fmt::format("work unit {}: priority must be finite", i));
+    }
+    units.push_back(std::move(u));
+  }
+  const double now = clock_->Now();
+  Txn txn(this);
+  COORD_RETURN_IF_ERROR(AddUnitsTo(txn, *spec, units, now));
+  return txn.Commit();
+}
+
+namespace {
+// Statuses requested by a `state` option: an int, or a list/tuple of ints.
+StatusOr<std::vector<int>> ParseStates(const Value& v) {
+  std::vector<int> out;
+  auto one = [&](const Value& s) -> Status {
+    auto n = s.AsInt64();
+    if (!n || !storage::ValidStatus(static_cast<int>(*n))) {
+      return Status::InvalidArgument("state must be a work unit status 1..5, got " +
+                                     s.ToDiagnostic());
+    }
+    if (std::find(out.begin(), out.end(), *n) == out.end()) out.push_back(static_cast<int>(*n));
+    return Status::Ok();
+  };
+  if (v.is_sequence()) {
+    for (const auto& s : v.items()) COORD_RETURN_IF_ERROR(one(s));
+  } else {
+    COORD_RETURN_IF_ERROR(one(v));
+  }
+  return out;
+}
+Value KeyValue(const UnitRecord& u, std::string_view key) {
+  return u.key_is_text ? Value::Text(key) : Value::Bytes(key);
+}
+}  // namespace
+
+StatusOr<std::vector<std::pair<Value, Value>>> Coordinator::GetWorkUnits(const Value& name,
+                                                                         const Value& options) {
+  SpecState* spec = Find(name);
+  if (!spec) return NoSuchSpec(name);
+  if (!options.is_map() && !options.is_null() && options.kind() != Value::Kind::kUndefined) {
+    return Status::InvalidArgument("options must be a map");
+  }
+  std::vector<std::pair<Value, Value>> out;
+  const Value* wanted = options.FindKey("work_unit_keys");
+  if (wanted && wanted->is_sequence() && !wanted->items().empty()) {
+    for (const Value& k : wanted->items()) {
+      if (!k.is_string()) {
+        out.emplace_back(k, Value::Null());
+        continue;
+      }
+      COORD_ASSIGN_OR_RETURN(auto rec, ReadUnit(*spec, k.str()));
+      out.emplace_back(rec ? KeyValue(*rec, k.str()) : k, rec ? rec->data : Value::Null());
+    }
+    return out;
+  }
+  int64_t limit = 1000;
+  if (const Value* l = options.FindKey("limit"); l && !l->is_null()) {
+    auto n = l->AsInt64();
+    if (!n) return Status::InvalidArgument("limit must be an integer");
+    limit = std::clamp<int64_t>(*n, 0, 10000);
+  }
+  std::string start;
+  if (const Value* s = options.FindKey("start"); s && !s->is_null()) {
+    if (!s->is_string()) return Status::InvalidArgument("start must be a work unit key");
+    start = s->str();
+  }
+  const std::string prefix = keys::Spec(spec->id);
+  std::vector<std::string> found;  // unit keys in reply order
+  const Value* state = options.FindKey("state");
+  if (state && !state->is_null()) {
+    COORD_ASSIGN_OR_RETURN(std::vector<int> states, ParseStates(*state));
+    // Each status index is ordered by (priority desc, key asc): take up to `limit` from each,
+    // then merge.
+    std::vector<std::pair<std::string, std::string>> merged;  // (index suffix, key)
+    for (int s : states) {
+      const std::string p = keys::StatusPrefix(spec->id, s);
+      auto it = store_->NewIterator(Cf::kByStatus, p, keys::PrefixEnd(p));
+      int64_t n = 0;
+      for (it->SeekToFirst(); it->Valid() && n < limit; it->Next()) {
+        std::string_view k = it->key().substr(p.size());
+        std::string_view unit_key = k.substr(8);
+        if (unit_key < std::string_view(start)) continue;
+        merged.emplace_back(std::string(k), std::string(unit_key));
+        ++n;
+      }
+    }
+    std::sort(merged.begin(), merged.end());
+    for (size_t i = 0; i < merged.size() && static_cast<int64_t>(i) < limit; ++i) {
+      found.push_back(std::move(merged[i].second));
+    }
+  } else {
+    auto it = store_->NewIterator(Cf::kUnits, prefix, keys::PrefixEnd(prefix));
+    it->Seek(prefix + start);
+    for (; it->Valid() && static_cast<int64_t>(found.size()) < limit; it->Next()) {
+      found.emplace_back(it->key().substr(prefix.size()));
+    }
+  }
+  out.reserve(found.size());
+  for (const auto& k : found) {
+    COORD_ASSIGN_OR_RETURN(auto rec, ReadUnit(*spec, k));
+    if (!rec) continue;
+    out.emplace_back(KeyValue(*rec, k), std::move(rec->data));
+  }
+  return out;
+}
+
+StatusOr<std::vector<Value>> Coordinator::GetWorkUnitStatus(const Value& name, const Value& keys) {
+  SpecState* spec = Find(name);
+  if (!spec) return NoSuchSpec(name);
+  std::vector<Value> list;
+  if (keys.is_string()) {
+    list.push_back(keys);
+  } else if (keys.is_sequence()) {
+    list = keys.items();
+  } else {
+    return Status::InvalidArgument("work unit keys must be a list");
+  }
+  {
+    Txn txn(this);
+    Reap(txn, *spec, clock_->Now());
+    COORD_RETURN_IF_ERROR(txn.Commit());
+  }
+  std::vector<Value> out;
+  for (const Value& k : list) {
+    if (!k.is_string()) {
+      out.push_back(Value::Null());
+      continue;
+    }
+    COORD_ASSIGN_OR_RETURN(auto rec, ReadUnit(*spec, k.str()));
+    if (!rec) {
+      out.push_back(Value::Null());
+      continue;
+    }
+    Value m = Value::Map();
+    m.AppendEntry(Value::Bytes("status"), Value::UInt(static_cast<uint64_t>(rec->status)));
+    m.AppendEntry(Value::Bytes("expiration"),
+                  rec->expiration ? Value::Double(*rec->expiration) : Value::Null());
+    if (!rec->worker_id.is_null()) m.AppendEntry(Value::Bytes("worker_id"), rec->worker_id);
+    if (const Value* tb = rec->data.FindKey("traceback")) {
+      m.AppendEntry(Value::Bytes("traceback"), *tb);
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+StatusOr<std::map<int, uint64_t>> Coordinator::CountWorkUnits(const Value& name) {
+  SpecState* spec = Find(name);
+  if (!spec) return NoSuchSpec(name);
+  {
+    Txn txn(this);
+    Reap(txn, *spec, clock_->Now());
+    COORD_RETURN_IF_ERROR(txn.Commit());
+  }
+  std::map<int, uint64_t> out;
+  for (int s = 1; s <= 5; ++s) {
+    uint64_t n = spec->stats.counts[s] + spec->stats.archived[s];
+    if (n) out[s] = n;
+  }
+  return out;
+}
+
+Status Coordinator::PrioritizeWorkUnits(const Value& name, const Value& options) {
+  SpecState* spec = Find(name);
+  if (!spec) return NoSuchSpec(name);
+  const Value* wanted = options.FindKey("work_unit_keys");
+  if (!wanted || wanted->is_null()) return Status::FailedPrecondition("missing work_unit_keys");
+  if (!wanted->is_sequence()) return Status::InvalidArgument("work_unit_keys must be a list");
+  const Value* priority = options.FindKey("priority");
+  const Value* adjustment = options.FindKey("adjustment");
+  const bool set = priority && !priority->is_null();
+  const bool adjust = !set && adjustment && !adjustment->is_null();
+  if (!set && !adjust) return Status::Ok();
+  const Value* amount = set ? priority : adjustment;
+  if (!amount->is_number() || !std::isfinite(*amount->AsNumber())) {
+    return Status::InvalidArgument(set ? "priority must be a number" : "adjustment must be a number");
+  }
+  Txn txn(this);
+  for (const Value& k : wanted->items()) {
+    if (!k.is_string()) continue;
+    COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, k.str()));
+    if (!rec) continue;
+    UnitRecord after = *rec;
+    after.priority = set ? *amount->AsNumber() : after.priority + *amount->AsNumber();
+    PutUnit(txn, *spec, k.str(), &*rec, &after);
+  }
+  return txn.Commit();
+}
+
+StatusOr<uint64_t> Coordinator::DelWorkUnits(const Value& name, const Value& options) {
+  SpecState* spec = Find(name);
+  if (!spec) return NoSuchSpec(name);
+  Txn txn(this);
+  uint64_t deleted = 0;
+  const Value* all = options.FindKey("all");
+  const Value* wanted = options.FindKey("work_unit_keys");
+  const Value* state = options.FindKey("state");
+  const bool has_state = state && !state->is_null();
+  std::optional<int> only;
+  if (has_state) {
+    auto n = state->AsInt64();
+    if (!n || !storage::ValidStatus(static_cast<int>(*n))) {
+      return Status::InvalidArgument("state must be a work unit status 1..5");
+    }
+    only = static_cast<int>(*n);
+  }
+  if (all && all->Truthy()) {
+    for (int s = 1; s <= 5; ++s) deleted += spec->stats.counts[s] + spec->stats.archived[s];
+    // Units of this spec held by workers keep stale worker_units entries; readers skip them.
+    const std::string prefix = keys::Spec(spec->id);
+    for (const auto& info : storage::kColumnFamilies) {
+      if (info.per_spec && info.cf != Cf::kSpecs) {
+        txn.batch().DeleteRange(info.cf, prefix, keys::PrefixEnd(prefix));
+      }
+    }
+    spec->stats.counts = {};
+    spec->stats.archived = {};
+    spec->best_valid = true;
+    spec->best_priority.reset();
+    spec->next_deadline.reset();
+    spec->next_due.reset();
+    txn.Touch(*spec);
+  } else if (wanted && !wanted->is_null() && !(wanted->is_sequence() && wanted->items().empty())) {
+    if (!wanted->is_sequence()) return Status::InvalidArgument("work_unit_keys must be a list");
+    for (const Value& k : wanted->items()) {
+      if (!k.is_string()) continue;
+      COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, k.str()));
+      if (!rec || (only && rec->status != *only)) continue;
+      DeleteUnitFully(txn, *spec, k.str(), *rec);
+      ++deleted;
+    }
+  } else if (only) {
+    const std::string p = keys::StatusPrefix(spec->id, *only);
+    auto it = store_->NewIterator(Cf::kByStatus, p, keys::PrefixEnd(p));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string key(it->key().substr(p.size() + 8));
+      COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, key));
+      if (!rec) continue;
+      DeleteUnitFully(txn, *spec, key, *rec);
+      ++deleted;
+    }
+    deleted += spec->stats.archived[*only];
+    spec->stats.archived[*only] = 0;
+    txn.Touch(*spec);
+  } else {
+    return Status::FailedPrecondition("no usable options to del_work_units");
+  }
+  COORD_RETURN_IF_ERROR(txn.Commit());
+  return deleted;
+}
+
+Status Coordinator::ArchiveSpec(Txn& txn, SpecState& spec, double now) {
+  for (int status : {storage::kFinished, storage::kFailed}) {
+    const std::string p = keys::CompletedPrefix(spec.id, status);
+    uint64_t live = spec.stats.counts[status];
+    uint64_t over = 0;
+    if (options_.limit_completed_count && live > static_cast<uint64_t>(*options_.limit_completed_count)) {
+      over = live - static_cast<uint64_t>(*options_.limit_completed_count);
+    }
+    const double cutoff = options_.limit_completed_age ? now - *options_.limit_completed_age : -INFINITY;
+    auto it = store_->NewIterator(Cf::kCompleted, p, keys::PrefixEnd(p));
+    uint64_t removed = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view rest = it->key().substr(p.size());
+      const double when = storage::FromTimeKey(storage::GetU64(rest));
+      if (removed >= over && !(when < cutoff)) break;
+      std::string key(rest.substr(8));
+      COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(spec, key));
+      if (!rec) continue;
+      DeleteUnitFully(txn, spec, key, *rec);
+      ++spec.stats.archived[status];
+      ++removed;
+    }
+    COORD_RETURN_IF_ERROR(it->status());
+  }
+  return Status::Ok();
+}
+
+Status Coordinator::Archive(const Value& options) {
+  if (!options_.limit_completed_count && !options_.limit_completed_age) return Status::Ok();
+  const double now = clock_->Now();
+  std::vector<SpecState*> targets;
+  const Value* names = options.FindKey("work_spec_names");
+  if (names && names->is_sequence()) {
+    for (const Value& n : names->items()) {
+      if (SpecState* s = Find(n)) targets.push_back(s);
+    }
+  } else {
+    for (auto& [n, s] : specs_) targets.push_back(s.get());
+  }
+  Txn txn(this);
+  for (SpecState* s : targets) COORD_RETURN_IF_ERROR(ArchiveSpec(txn, *s, now));
+  return txn.Commit();
+}
+
+StatusOr<std::vector<Value>> Coordinator::GetWorkUnitAttempts(const Value& name, const Value& key) {
+  SpecState* spec = Find(name);
+  if (!spec) return NoSuchSpec(name);
+  if (!key.is_string()) return Status::InvalidArgument("the work unit key must be a string");
+  COORD_ASSIGN_OR_RETURN(auto rec, ReadUnit(*spec, key.str()));
+  if (!rec) return Status::NotFound("no such work unit key=" + PyRepr(key));
+  std::vector<Value> out;
+  const std::string p = keys::AttemptPrefix(spec->id, key.str());
+  auto it = store_->NewIterator(Cf::kAttempts, p, keys::PrefixEnd(p));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto a = storage::DecodeAttempt(it->value());
+    if (!a.ok()) return a.status();
+    Value m = Value::Map();
+    m.AppendEntry(Value::Bytes("worker_id"), a->worker_id);
+    m.AppendEntry(Value::Bytes("start"), Value::Double(a->start));
+    m.AppendEntry(Value::Bytes("expires"), Value::Double(a->expires));
+    m.AppendEntry(Value::Bytes("end"), a->end ? Value::Double(*a->end) : Value::Null());
+    m.AppendEntry(Value::Bytes("status"), Value::Bytes(a->status));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace coordinated::scheduler

@@ -1,0 +1,337 @@
+// Coordinator: handing out work (spec choice, unit choice, leases) and reporting results
+// (update_work_unit, chaining).
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "scheduler/coordinator.h"
+#include "scheduler/coordinator_txn.h"
+#include "storage/keys.h"
+
+namespace coordinated::scheduler {
+
+using storage::Cf;
+using storage::UnitRecord;
+namespace keys = storage::keys;
+
+namespace {
+constexpr double kDefaultLease = 300;  // seconds, the original daemon's default
+constexpr double kMaxLease = 86400;    // above this a requested lease is replaced by the default
+constexpr double kCreditFloor = -2;    // bounds how much unused share a spec may bank
+}  // namespace
+
+bool Coordinator::HasWork(SpecState& spec, double now) {
+  const SpecSettings& s = spec.settings;
+  if (s.paused || s.weight <= 0) return false;
+  if (s.max_running && static_cast<int64_t>(spec.stats.counts[storage::kPending]) >= *s.max_running) {
+    return false;
+  }
+  if (s.continuous && s.interval && now < spec.stats.next_continuous) return false;
+  if (BestReady(spec)) return true;
+  return s.continuous && now >= spec.stats.next_continuous;
+}
+
+// True when following `then` links from `from` reaches `to`.
+static bool Reaches(const std::map<std::string, std::unique_ptr<SpecState>>& specs,
+                    const SpecState* from, const SpecState* to) {
+  std::set<const SpecState*> seen;
+  const SpecState* cur = from;
+  while (cur && seen.insert(cur).second) {
+    if (!cur->settings.then.is_string()) return false;
+    auto it = specs.find(cur->settings.then.str());
+    if (it == specs.end()) return false;
+    cur = it->second.get();
+    if (cur == to) return true;
+  }
+  return false;
+}
+
+SpecState* Coordinator::ChooseSpec(const GetWorkOptions& options, double now) {
+  std::vector<SpecState*> cands;
+  for (auto& [name, spec] : specs_) {
+    if (options.work_spec_names &&
+        std::find(options.work_spec_names->begin(), options.work_spec_names->end(), name) ==
+            options.work_spec_names->end()) {
+      continue;
+    }
+    if (HasWork(*spec, now)) cands.push_back(spec.get());
+  }
+  if (cands.empty()) return nullptr;
+  // Tier 1: the spec's own priority.
+  int64_t top = INT64_MIN;
+  for (auto* s : cands) top = std::max(top, s->settings.priority);
+  std::erase_if(cands, [&](SpecState* s) { return s->settings.priority != top; });
+  // Tier 2: the priority of each spec's best available unit (0 when only continuous).
+  auto unit_priority = [&](SpecState* s) { return BestReady(*s).value_or(0.0); };
+  double best = -INFINITY;
+  for (auto* s : cands) best = std::max(best, unit_priority(s));
+  std::erase_if(cands, [&](SpecState* s) { return unit_priority(s) != best; });
+  // Tier 3: a downstream spec with work preempts its upstream specs (then_preempts).
+  if (cands.size() > 1) {
+    std::set<SpecState*> in(cands.begin(), cands.end());
+    std::vector<SpecState*> kept;
+    for (SpecState* a : cands) {
+      bool preempted = false;
+      std::set<const SpecState*> seen{a};
+      const SpecState* cur = a;
+      while (!preempted && cur->settings.then.is_string()) {
+        auto it = specs_.find(cur->settings.then.str());
+        if (it == specs_.end()) break;
+        SpecState* next = it->second.get();
+        if (!seen.insert(next).second) break;
+        if (cur->settings.then_preempts && in.count(next) && !Reaches(specs_, next, a)) {
+          preempted = true;
+        }
+        cur = next;
+      }
+      if (!preempted) kept.push_back(a);
+    }
+    if (!kept.empty()) cands.swap(kept);
+  }
+  // Tier 4: weights. Lowest (1 + pending + credit) / weight; ties to the longest-unserved.
+  SpecState* chosen = nullptr;
+  double chosen_score = INFINITY;
+  double total_weight = 0;
+  for (auto* s : cands) {
+    total_weight += static_cast<double>(s->settings.weight);
+    const double score = (1.0 + static_cast<double>(s->stats.counts[storage::kPending]) + s->credit) /
+                         static_cast<double>(s->settings.weight);
+    if (!chosen || score < chosen_score - 1e-12 ||
+        (std::fabs(score - chosen_score) <= 1e-12 && s->last_grant < chosen->last_grant)) {
+      chosen = s;
+      chosen_score = score;
+    }
+  }
+  for (auto* s : cands) {
+    s->credit = std::max(kCreditFloor,
+                         s->credit - static_cast<double>(s->settings.weight) / total_weight);
+  }
+  chosen->credit += 1;
+  chosen->last_grant = ++grant_seq_;
+  return chosen;
+}
+
+StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
+                                                  const GetWorkOptions& options) {
+  COORD_RETURN_IF_ERROR(ValidateName(worker_id, "worker id", options_.max_name_bytes));
+  const double now = clock_->Now();
+  double lease = options.lease_time;
+  if (!(lease >= 1 && lease <= kMaxLease)) lease = kDefaultLease;
+  {
+    Txn reap(this);
+    for (auto& [name, spec] : specs_) Reap(reap, *spec, now);
+    COORD_RETURN_IF_ERROR(reap.Commit());
+  }
+  std::vector<Grant> out;
+  SpecState* spec = ChooseSpec(options, now);
+  if (!spec) return out;
+  int64_t n = std::max<int64_t>(options.max_jobs, 1);
+  if (spec->settings.max_getwork && *spec->settings.max_getwork > 0) {
+    n = std::min(n, *spec->settings.max_getwork);
+  }
+  if (spec->settings.max_running) {
+    n = std::min(n, *spec->settings.max_running -
+                        static_cast<int64_t>(spec->stats.counts[storage::kPending]));
+  }
+  Txn txn(this);
+  auto lease_unit = [&](const std::string& key, const UnitRecord* before, UnitRecord after) {
+    after.status = storage::kPending;
+    after.worker_id = worker_id;
+    after.expiration = now + lease;
+    ++after.attempts;
+    PutUnit(txn, *spec, key, before, &after);
+    AddAttempt(txn, *spec, key, after, now);
+    txn.batch().Put(Cf::kWorkerUnits, keys::WorkerUnit(worker_id.str(), spec->id, key), "");
+    out.push_back(Grant{spec->record.name,
+                        after.key_is_text ? Value::Text(key) : Value::Bytes(key), after.data});
+  };
+  const std::string prefix = keys::Spec(spec->id);
+  auto it = store_->NewIterator(Cf::kReady, prefix, keys::PrefixEnd(prefix));
+  for (it->SeekToFirst(); it->Valid() && static_cast<int64_t>(out.size()) < n; it->Next()) {
+    std::string key(storage::DecodeIndexKey(it->key()).unit_key);
+    COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, key));
+    if (!rec || rec->status != storage::kAvailable) continue;
+    lease_unit(key, &*rec, *rec);
+  }
+  COORD_RETURN_IF_ERROR(it->status());
+  if (out.empty() && spec->settings.continuous && now >= spec->stats.next_continuous && n > 0) {
+    // Synthesise a unit, keyed by the time as the original did ("<seconds>.<fraction>").
+    double t = now;
+    std::string key;
+    for (int tries = 0; tries < 1000; ++tries, t += 1e-6) {
+      key = fmt::format("{:.6f}", t);
+      COORD_ASSIGN_OR_RETURN(auto existing, txn.Read(*spec, key));
+      if (!existing) break;
+    }
+    UnitRecord fresh;
+    fresh.priority = -1;
+    fresh.data = Value::Map();
+    lease_unit(key, nullptr, fresh);
+  }
+  if (!out.empty() && spec->settings.continuous && spec->settings.interval) {
+    spec->stats.next_continuous = now + *spec->settings.interval;
+    txn.Touch(*spec);
+  }
+  COORD_RETURN_IF_ERROR(txn.Commit());
+  return out;
+}
+
+void Coordinator::Chain(Txn& txn, SpecState& spec, const UnitRecord& unit, double now) {
+  if (!spec.settings.then.is_string() || !unit.data.is_map()) return;
+  const Value* output = unit.data.FindKey("output");
+  if (!output || !output->Truthy()) return;
+  SpecState* next = Find(spec.settings.then);
+  if (!next) return;  // as the original: a missing successor is ignored
+  std::vector<NewUnit> units;
+  auto add = [&](const Value& key, Value data, std::optional<double> priority, double delay) {
+    if (!key.is_string() || key.str().size() > options_.max_key_bytes) return;
+    units.push_back(NewUnit{key, std::move(data), priority.value_or(unit.priority), delay});
+  };
+  if (output->is_map()) {
+    for (size_t i = 0; i < output->map_size(); ++i) {
+      add(output->key_at(i), output->value_at(i), std::nullopt, 0);
+    }
+  } else if (output->is_sequence()) {
+    for (const Value& item : output->items()) {
+      if (item.is_string()) {
+        add(item, Value::Map(), std::nullopt, 0);
+        continue;
+      }
+      if (!item.is_sequence() || item.items().size() < 2) continue;
+      const auto& f = item.items();
+      std::optional<double> priority;
+      double delay = 0;
+      if (f.size() >= 3 && f[2].is_map()) {
+        if (const Value* p = f[2].FindKey("priority"); p && p->is_number()) {
+          priority = p->AsNumber();
+        }
+        if (const Value* d = f[2].FindKey("delay"); d && d->is_number()) delay = *d->AsNumber();
+      }
+      if (f.size() >= 4 && f[3].is_number()) priority = f[3].AsNumber();
+      add(f[0], f[1], priority, delay);
+    }
+  }
+  // Errors are ignored, as the original did: the finish itself must not fail.
+  (void)AddUnitsTo(txn, *next, units, now);
+}
+
+StatusOr<std::pair<bool, std::string>> Coordinator::UpdateWorkUnit(const Value& name,
+                                                                   const Value& key,
+                                                                   const Value& options) {
+  SpecState* spec = Find(name);
+  if (!spec) return std::make_pair(false, "no such work_spec " + PyRepr(name));
+  if (!options.is_map()) return Status::InvalidArgument("options must be a map");
+  const Value* lease_v = options.FindKey("lease_time");
+  const Value* status_v = options.FindKey("status");
+  const Value* data = options.FindKey("data");
+  const Value* worker_v = options.FindKey("worker_id");
+  const bool has_lease = lease_v && !lease_v->is_null();
+  const bool has_status = status_v && !status_v->is_null();
+  if (!has_lease && !has_status) return std::make_pair(false, std::string("nothing to do"));
+  double lease = 0;
+  if (has_lease) {
+    if (!lease_v->is_number()) return Status::InvalidArgument("lease_time must be a number");
+    lease = *lease_v->AsNumber();
+    if (!std::isfinite(lease)) return Status::InvalidArgument("lease_time must be finite");
+    if (lease > kMaxLease) lease = kDefaultLease;
+  }
+  int status = 0;
+  if (has_status) {
+    auto s = status_v->AsInt64();
+    if (!s || (*s != storage::kAvailable && *s != storage::kPending &&
+               *s != storage::kFinished && *s != storage::kFailed)) {
+      return Status::InvalidArgument("status must be 1 (available), 3 (pending), 4 (finished) "
+                                     "or 5 (failed), got " + status_v->ToDiagnostic());
+    }
+    status = static_cast<int>(*s);
+  }
+  if (!key.is_string()) return Status::InvalidArgument("the work unit key must be a string");
+  const bool has_worker = worker_v && !worker_v->is_null();
+  if (has_worker) {
+    COORD_RETURN_IF_ERROR(ValidateName(*worker_v, "worker id", options_.max_name_bytes));
+  }
+  const double now = clock_->Now();
+  Txn txn(this);
+  Reap(txn, *spec, now);
+  COORD_RETURN_IF_ERROR(txn.Commit());
+  COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, key.str()));
+  if (!rec) return std::make_pair(false, "no such work unit key=" + PyRepr(key));
+  const UnitRecord before = *rec;
+  UnitRecord after = before;
+  const std::string& k = key.str();
+  if (data) after.data = *data;
+  auto drop_from_worker = [&] {
+    if (before.worker_id.is_string()) {
+      txn.batch().Delete(Cf::kWorkerUnits, keys::WorkerUnit(before.worker_id.str(), spec->id, k));
+    }
+  };
+  bool chain = false;
+  if (has_status) {
+    const int old = before.status;
+    if (old == storage::kFinished && status == storage::kFailed) {
+      // FINISHED beats FAILED: the status stays, the data is still replaced.
+    } else if (old == status && (status == storage::kFinished || status == storage::kFailed)) {
+      // no re-trigger
+    } else if (status == storage::kAvailable) {
+      // As the original, the unit stays on its worker's list of current units.
+      if (old == storage::kPending) EndAttempt(txn, *spec, k, before, "retried", now);
+      after.status = storage::kAvailable;
+      after.worker_id = Value::Null();
+      after.expiration.reset();
+      after.not_before = 0;
+    } else if (status == storage::kPending) {
+      if (has_worker) after.worker_id = *worker_v;
+      if (has_lease) after.expiration = now + lease;
+      if (old != storage::kPending) {
+        after.status = storage::kPending;
+        if (!after.expiration || !has_lease) after.expiration = now + kDefaultLease;
+        ++after.attempts;
+        AddAttempt(txn, *spec, k, after, now);
+        if (after.worker_id.is_string()) {
+          txn.batch().Put(Cf::kWorkerUnits, keys::WorkerUnit(after.worker_id.str(), spec->id, k),
+                          "");
+        }
+      } else if (has_lease) {
+        // Renewal: the current attempt's deadline moves too.
+        std::string v;
+        const std::string ak = keys::Attempt(spec->id, k, before.attempts);
+        if (store_->Get(Cf::kAttempts, ak, &v).ok()) {
+          if (auto a = storage::DecodeAttempt(v); a.ok()) {
+            a->expires = *after.expiration;
+            txn.batch().Put(Cf::kAttempts, ak, storage::EncodeAttempt(*a));
+          }
+        }
+      }
+    } else {  // entering FINISHED or FAILED
+      if (old == storage::kPending) {
+        EndAttempt(txn, *spec, k, before, status == storage::kFinished ? "finished" : "failed",
+                   now);
+      }
+      drop_from_worker();
+      after.status = status;
+      after.expiration = now;
+      after.not_before = 0;
+      chain = status == storage::kFinished;
+    }
+  } else if (has_lease) {
+    after.expiration = now + lease;
+    if (before.status == storage::kPending) {
+      std::string v;
+      const std::string ak = keys::Attempt(spec->id, k, before.attempts);
+      if (store_->Get(Cf::kAttempts, ak, &v).ok()) {
+        if (auto a = storage::DecodeAttempt(v); a.ok() && a->status == "pending") {
+          a->expires = *after.expiration;
+          txn.batch().Put(Cf::kAttempts, ak, storage::EncodeAttempt(*a));
+        }
+      }
+    }
+  }
+  PutUnit(txn, *spec, k, &before, &after);
+  if (chain) Chain(txn, *spec, after, now);
+  COORD_RETURN_IF_ERROR(txn.Commit());
+  return std::make_pair(true, std::string());
+}
+
+}  // namespace coordinated::scheduler

@@ -1,0 +1,128 @@
+#include "storage/records.h"
+
+#include "common/cbor.h"
+
+namespace coordinated::storage {
+
+namespace {
+
+constexpr uint64_t kRecordVersion = 1;
+
+Value OptDouble(const std::optional<double>& d) { return d ? Value::Double(*d) : Value::Null(); }
+
+// Decodes a record array, checking version and minimum length.
+StatusOr<Value> Open(std::string_view bytes, size_t min_len, std::string_view what) {
+  auto v = DecodeCbor(bytes);
+  if (!v.ok()) return Status::Corruption(std::string(what) + " record: " + v.status().message());
+  if (!v->is_array() || v->items().size() < min_len || !v->items()[0].is_int()) {
+    return Status::Corruption(std::string(what) + " record has the wrong shape");
+  }
+  if (v->items()[0].raw_num() != kRecordVersion) {
+    return Status::Corruption(std::string(what) + " record has an unknown version");
+  }
+  return v;
+}
+
+double Num(const Value& v) { return v.AsNumber().value_or(0); }
+std::optional<double> OptNum(const Value& v) {
+  if (v.is_null()) return std::nullopt;
+  return v.AsNumber();
+}
+uint64_t U(const Value& v) { return v.kind() == Value::Kind::kUInt ? v.raw_num() : 0; }
+
+}  // namespace
+
+std::string EncodeSpec(const SpecRecord& r) {
+  return EncodeCbor(Value::Array({Value::UInt(kRecordVersion), r.name, r.definition, r.control}));
+}
+StatusOr<SpecRecord> DecodeSpec(std::string_view bytes) {
+  COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 4, "spec"));
+  auto& it = v.mutable_items();
+  return SpecRecord{std::move(it[1]), std::move(it[2]), std::move(it[3])};
+}
+
+std::string EncodeStats(const SpecStats& s) {
+  Value counts = Value::Array(), archived = Value::Array();
+  for (int i = 1; i <= 5; ++i) {
+    counts.Append(Value::UInt(s.counts[i]));
+    archived.Append(Value::UInt(s.archived[i]));
+  }
+  return EncodeCbor(Value::Array({Value::UInt(kRecordVersion), std::move(counts),
+                                  std::move(archived), Value::Double(s.next_continuous)}));
+}
+StatusOr<SpecStats> DecodeStats(std::string_view bytes) {
+  COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 4, "stats"));
+  SpecStats s;
+  const auto& c = v.items()[1];
+  const auto& a = v.items()[2];
+  if (!c.is_array() || !a.is_array() || c.items().size() != 5 || a.items().size() != 5) {
+    return Status::Corruption("stats record has the wrong shape");
+  }
+  for (int i = 1; i <= 5; ++i) {
+    s.counts[i] = U(c.items()[i - 1]);
+    s.archived[i] = U(a.items()[i - 1]);
+  }
+  s.next_continuous = Num(v.items()[3]);
+  return s;
+}
+
+std::string EncodeUnit(const UnitRecord& r) {
+  return EncodeCbor(Value::Array({Value::UInt(kRecordVersion), Value::Bool(r.key_is_text),
+                                  Value::UInt(static_cast<uint64_t>(r.status)),
+                                  Value::Double(r.priority), r.data, r.worker_id,
+                                  OptDouble(r.expiration), Value::Double(r.not_before),
+                                  Value::UInt(r.attempts), Value::UInt(r.expiries)}));
+}
+StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
+  COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 10, "unit"));
+  auto& it = v.mutable_items();
+  UnitRecord r;
+  r.key_is_text = it[1].is_bool() && it[1].as_bool();
+  r.status = static_cast<int>(U(it[2]));
+  if (!ValidStatus(r.status)) return Status::Corruption("unit record has a bad status");
+  r.priority = Num(it[3]);
+  r.data = std::move(it[4]);
+  r.worker_id = std::move(it[5]);
+  r.expiration = OptNum(it[6]);
+  r.not_before = Num(it[7]);
+  r.attempts = static_cast<uint32_t>(U(it[8]));
+  r.expiries = static_cast<uint32_t>(U(it[9]));
+  return r;
+}
+
+std::string EncodeAttempt(const AttemptRecord& r) {
+  return EncodeCbor(Value::Array({Value::UInt(kRecordVersion), r.worker_id,
+                                  Value::Double(r.start), Value::Double(r.expires),
+                                  OptDouble(r.end), Value::Text(r.status)}));
+}
+StatusOr<AttemptRecord> DecodeAttempt(std::string_view bytes) {
+  COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 6, "attempt"));
+  auto& it = v.mutable_items();
+  AttemptRecord r;
+  r.worker_id = std::move(it[1]);
+  r.start = Num(it[2]);
+  r.expires = Num(it[3]);
+  r.end = OptNum(it[4]);
+  if (!it[5].is_string()) return Status::Corruption("attempt record has a bad status");
+  r.status = it[5].str();
+  return r;
+}
+
+std::string EncodeWorker(const WorkerRecord& r) {
+  return EncodeCbor(Value::Array({Value::UInt(kRecordVersion), r.id, r.mode, r.data, r.parent,
+                                  Value::Double(r.last_heard), Value::Double(r.expires)}));
+}
+StatusOr<WorkerRecord> DecodeWorker(std::string_view bytes) {
+  COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 7, "worker"));
+  auto& it = v.mutable_items();
+  WorkerRecord r;
+  r.id = std::move(it[1]);
+  r.mode = std::move(it[2]);
+  r.data = std::move(it[3]);
+  r.parent = std::move(it[4]);
+  r.last_heard = Num(it[5]);
+  r.expires = Num(it[6]);
+  return r;
+}
+
+}  // namespace coordinated::storage

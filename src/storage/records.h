@@ -1,0 +1,85 @@
+// Records: the values stored in the column families, each a CBOR array whose first element is
+// the record's schema version (1). Client data (unit data, spec definitions, worker data) is
+// stored as the CBOR it arrived as, so byte vs text strings, tuples, UUIDs and floats come back
+// exactly. docs/storage-format.md lists every field.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "common/value.h"
+
+namespace coordinated::storage {
+
+// Unit statuses, as on the wire.
+enum UnitStatus : int {
+  kAvailable = 1,
+  kBlocked = 2,
+  kPending = 3,
+  kFinished = 4,
+  kFailed = 5,
+};
+inline bool ValidStatus(int s) { return s >= kAvailable && s <= kFailed; }
+
+// specs: spec id -> SpecRecord
+struct SpecRecord {
+  Value name;        // as first sent (bytes or text)
+  Value definition;  // the map given to set_work_spec
+  Value control;     // map of control_work_spec overrides since the last set_work_spec
+};
+std::string EncodeSpec(const SpecRecord& r);
+StatusOr<SpecRecord> DecodeSpec(std::string_view bytes);
+
+// meta "stats/<id>" -> SpecStats: counts kept in the same batches as the units they count, so
+// start-up never counts units.
+struct SpecStats {
+  std::array<uint64_t, 6> counts{};    // by status 1..5 (index 0 unused)
+  std::array<uint64_t, 6> archived{};  // units removed by archive, by status
+  double next_continuous = 0;          // continuous specs: not before this time
+};
+std::string EncodeStats(const SpecStats& s);
+StatusOr<SpecStats> DecodeStats(std::string_view bytes);
+
+// units: spec id + key -> UnitRecord
+struct UnitRecord {
+  bool key_is_text = false;  // the key's CBOR type when it was created
+  int status = kAvailable;
+  double priority = 0;
+  Value data;
+  Value worker_id;                   // null when none (PY keeps it after completion)
+  std::optional<double> expiration;  // lease deadline (PENDING) or completion time (4, 5)
+  double not_before = 0;             // AVAILABLE units are not handed out before this
+  uint32_t attempts = 0;             // leases granted so far (attempt records 1..attempts)
+  uint32_t expiries = 0;             // leases that lapsed (for max_retries)
+};
+std::string EncodeUnit(const UnitRecord& r);
+StatusOr<UnitRecord> DecodeUnit(std::string_view bytes);
+
+// attempts: spec id + key + number -> AttemptRecord
+struct AttemptRecord {
+  Value worker_id;
+  double start = 0;
+  double expires = 0;
+  std::optional<double> end;
+  std::string status = "pending";  // pending, expired, finished, failed, retried
+};
+std::string EncodeAttempt(const AttemptRecord& r);
+StatusOr<AttemptRecord> DecodeAttempt(std::string_view bytes);
+
+// workers: worker id -> WorkerRecord
+struct WorkerRecord {
+  Value id;
+  Value mode;
+  Value data;
+  Value parent;  // null for none
+  double last_heard = 0;
+  double expires = 0;
+};
+std::string EncodeWorker(const WorkerRecord& r);
+StatusOr<WorkerRecord> DecodeWorker(std::string_view bytes);
+
+}  // namespace coordinated::storage

@@ -1,0 +1,216 @@
+#include "storage/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include <vector>
+
+#include "storage/keys.h"
+#include "storage/migrations.h"
+
+namespace coordinated::storage {
+
+namespace {
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string m(what);
+  m += ": ";
+  m += s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(m);
+  if (s.IsCorruption()) return Status::Corruption(m);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(m);
+  if (s.IsNoSpace()) return Status::ResourceExhausted(m);
+  return Status::IOError(m);
+}
+rocksdb::Slice S(std::string_view v) { return rocksdb::Slice(v.data(), v.size()); }
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+struct Store::Rep {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by CfIndex
+  rocksdb::ColumnFamilyHandle* h(Cf cf) const { return handles[CfIndex(cf)]; }
+  ~Rep() {
+    if (db) {
+      for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
+      db->Close();
+    }
+  }
+};
+
+struct WriteBatch::Rep {
+  rocksdb::WriteBatch batch;
+  // Column family handles are bound when the batch is written (see Store::Write).
+  struct Op {
+    enum Kind { kPut, kDelete, kDeleteRange } kind;
+    Cf cf;
+    std::string a, b;
+  };
+  std::vector<Op> ops;
+};
+
+WriteBatch::WriteBatch() : rep_(std::make_unique<Rep>()) {}
+WriteBatch::~WriteBatch() = default;
+WriteBatch::WriteBatch(WriteBatch&&) noexcept = default;
+void WriteBatch::Put(Cf cf, std::string_view key, std::string_view value) {
+  rep_->ops.push_back({Rep::Op::kPut, cf, std::string(key), std::string(value)});
+}
+void WriteBatch::Delete(Cf cf, std::string_view key) {
+  rep_->ops.push_back({Rep::Op::kDelete, cf, std::string(key), {}});
+}
+void WriteBatch::DeleteRange(Cf cf, std::string_view begin, std::string_view end) {
+  rep_->ops.push_back({Rep::Op::kDeleteRange, cf, std::string(begin), std::string(end)});
+}
+size_t WriteBatch::Count() const { return rep_->ops.size(); }
+void WriteBatch::Clear() { rep_->ops.clear(); }
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+class RocksIterator : public Iterator {
+ public:
+  RocksIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h, std::string_view lower,
+                std::string_view upper)
+      : lower_(lower), upper_(upper) {
+    rocksdb::ReadOptions ro;
+    if (!upper_.empty()) {
+      upper_slice_ = rocksdb::Slice(upper_);
+      ro.iterate_upper_bound = &upper_slice_;
+    }
+    if (!lower_.empty()) {
+      lower_slice_ = rocksdb::Slice(lower_);
+      ro.iterate_lower_bound = &lower_slice_;
+    }
+    it_.reset(db->NewIterator(ro, h));
+  }
+  void Seek(std::string_view key) override { it_->Seek(S(key)); }
+  void SeekToFirst() override {
+    if (lower_.empty()) {
+      it_->SeekToFirst();
+    } else {
+      it_->Seek(lower_slice_);
+    }
+  }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override { it_->Next(); }
+  std::string_view key() const override {
+    auto k = it_->key();
+    return {k.data(), k.size()};
+  }
+  std::string_view value() const override {
+    auto v = it_->value();
+    return {v.data(), v.size()};
+  }
+  Status status() const override { return FromRocks(it_->status(), "iterator"); }
+
+ private:
+  std::string lower_, upper_;
+  rocksdb::Slice lower_slice_, upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+}  // namespace
+
+Store::Store(StoreOptions options) : options_(std::move(options)), rep_(std::make_unique<Rep>()) {}
+Store::~Store() = default;
+
+StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  std::unique_ptr<Store> store(new Store(options));
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = options.create_if_missing;
+  dbo.create_missing_column_families = !options.read_only;
+  dbo.max_background_jobs = 2;
+  dbo.keep_log_file_num = 5;
+  dbo.max_total_wal_size = 256ull << 20;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& info : kColumnFamilies) {
+    rocksdb::ColumnFamilyOptions co;
+    co.OptimizeLevelStyleCompaction(64ull << 20);
+    cfs.emplace_back(std::string(info.name), co);
+  }
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s;
+  if (options.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(dbo, options.path, cfs, &store->rep_->handles, &db);
+  } else {
+    s = rocksdb::DB::Open(dbo, options.path, cfs, &store->rep_->handles, &db);
+  }
+  if (!s.ok()) return FromRocks(s, "cannot open store at " + options.path);
+  store->rep_->db.reset(db);
+  if (!options.read_only) {
+    COORD_RETURN_IF_ERROR(RunMigrations(store.get()));
+    COORD_RETURN_IF_ERROR(store->Sync());
+  } else {
+    COORD_RETURN_IF_ERROR(CheckFormatVersion(store.get()));
+  }
+  return store;
+}
+
+Status Store::Get(Cf cf, std::string_view key, std::string* value) const {
+  auto s = rep_->db->Get(rocksdb::ReadOptions(), rep_->h(cf), S(key), value);
+  if (s.IsNotFound()) return Status::NotFound("key not found");
+  return FromRocks(s, "get");
+}
+
+std::unique_ptr<Iterator> Store::NewIterator(Cf cf, std::string_view lower,
+                                             std::string_view upper) const {
+  return std::make_unique<RocksIterator>(rep_->db.get(), rep_->h(cf), lower, upper);
+}
+
+Status Store::Write(WriteBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  rocksdb::WriteBatch wb;
+  for (const auto& op : batch.rep_->ops) {
+    auto* h = rep_->h(op.cf);
+    rocksdb::Status s;
+    switch (op.kind) {
+      case WriteBatch::Rep::Op::kPut:
+        s = wb.Put(h, S(op.a), S(op.b));
+        break;
+      case WriteBatch::Rep::Op::kDelete:
+        s = wb.Delete(h, S(op.a));
+        break;
+      case WriteBatch::Rep::Op::kDeleteRange:
+        s = wb.DeleteRange(h, S(op.a), S(op.b));
+        break;
+    }
+    if (!s.ok()) return FromRocks(s, "batch");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = false;
+  auto s = rep_->db->Write(wo, &wb);
+  if (!s.ok()) return FromRocks(s, "write");
+  dirty_ = true;
+  return Status::Ok();
+}
+
+Status Store::Sync() {
+  if (!dirty_ || !options_.sync) {
+    dirty_ = false;
+    return Status::Ok();
+  }
+  auto s = rep_->db->SyncWAL();
+  if (!s.ok()) return FromRocks(s, "sync of the write-ahead log failed");
+  dirty_ = false;
+  ++syncs_;
+  return Status::Ok();
+}
+
+Status Store::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* cp = nullptr;
+  auto s = rocksdb::Checkpoint::Create(rep_->db.get(), &cp);
+  if (!s.ok()) return FromRocks(s, "checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> owner(cp);
+  return FromRocks(cp->CreateCheckpoint(dir), "checkpoint to " + dir);
+}
+
+uint64_t Store::ApproximateSize() const {
+  uint64_t total = 0, v = 0;
+  for (auto* h : rep_->handles) {
+    if (rep_->db->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) total += v;
+  }
+  return total;
+}
+
+}  // namespace coordinated::storage

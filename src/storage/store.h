@@ -1,0 +1,99 @@
+// Store: the RocksDB data directory behind the coordinator.
+//
+// Every state change is one WriteBatch applied by Write() without waiting for the disk; Sync()
+// then makes everything applied so far durable with one fsync of the write-ahead log (group
+// commit, driven by the sequencer). With `sync` off, Sync() does nothing: a crash of the
+// process loses nothing (the WAL is in the OS), a power loss may lose the last moments, and the
+// store is never left inconsistent because each batch is atomic.
+//
+// Open() creates a missing store, checks the format version (runs migrations/ steps for an older
+// store, refuses a newer one) and never scans work units.
+//
+// Thread-safety: Write/Sync/Get/NewIterator may be called from any thread (RocksDB is
+// thread-safe), but the coordinator calls them from its sequencer thread only, which is what
+// makes read-decide-write sequences atomic.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "storage/column_families.h"
+
+namespace coordinated::storage {
+
+inline constexpr uint64_t kFormatVersion = 1;
+
+struct StoreOptions {
+  std::string path;
+  bool sync = true;             // fsync the WAL in Sync()
+  bool create_if_missing = true;
+  bool read_only = false;       // open as a secondary/read-only view (tools)
+};
+
+class WriteBatch {
+ public:
+  WriteBatch();
+  ~WriteBatch();
+  WriteBatch(WriteBatch&&) noexcept;
+  void Put(Cf cf, std::string_view key, std::string_view value);
+  void Delete(Cf cf, std::string_view key);
+  // Deletes [begin, end).
+  void DeleteRange(Cf cf, std::string_view begin, std::string_view end);
+  size_t Count() const;
+  bool empty() const { return Count() == 0; }
+  void Clear();
+
+ private:
+  friend class Store;
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+// A forward iterator over one column family, bounded to [lower, upper).
+class Iterator {
+ public:
+  virtual ~Iterator() = default;
+  virtual void Seek(std::string_view key) = 0;
+  virtual void SeekToFirst() = 0;
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  virtual Status status() const = 0;
+};
+
+class Store {
+ public:
+  static StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+
+  // kNotFound when absent.
+  Status Get(Cf cf, std::string_view key, std::string* value) const;
+  // Iterates keys in [lower, upper); an empty `upper` means no upper bound.
+  std::unique_ptr<Iterator> NewIterator(Cf cf, std::string_view lower,
+                                        std::string_view upper) const;
+  // Applies the batch atomically, without syncing. An error means nothing was applied.
+  Status Write(WriteBatch& batch);
+  // Makes every write applied so far durable (no-op when nothing changed or sync is off).
+  Status Sync();
+  // A consistent copy of the store in `dir` (RocksDB checkpoint).
+  Status Checkpoint(const std::string& dir);
+
+  const std::string& path() const { return options_.path; }
+  bool sync_enabled() const { return options_.sync; }
+  uint64_t syncs() const { return syncs_; }
+  // Approximate bytes on disk (SST + WAL), for metrics.
+  uint64_t ApproximateSize() const;
+
+ private:
+  struct Rep;
+  explicit Store(StoreOptions options);
+  StoreOptions options_;
+  std::unique_ptr<Rep> rep_;
+  bool dirty_ = false;
+  uint64_t syncs_ = 0;
+};
+
+}  // namespace coordinated::storage
