@@ -250,6 +250,13 @@ StatusOr<Value> SetMode(CallContext& ctx, Args& a) {
 
 StatusOr<Value> GetMode(CallContext& ctx, Args&) { return Value::Bytes(C(ctx).GetMode()); }
 
+// Test hook: the full consistency check, one text line per problem (empty list when sound).
+StatusOr<Value> TestCheck(CallContext& ctx, Args&) {
+  Value out = Value::Array();
+  for (const auto& p : C(ctx).CheckConsistency()) out.Append(Value::Text(p));
+  return out;
+}
+
 }  // namespace
 
 const std::vector<MethodSpec>& MethodTable() {
@@ -291,6 +298,7 @@ const std::vector<MethodSpec>& MethodTable() {
       {"set_mode", {"mode"}, 1, E::kSequenced, SetMode},
       {"get_mode", {}, 0, E::kSequenced, GetMode},
       {"_test_advance_clock", {"seconds"}, 1, E::kSequenced, TestAdvanceClock, true},
+      {"_test_check", {}, 0, E::kSequenced, TestCheck, true},
   };
   return kTable;
 }
