@@ -220,6 +220,10 @@ void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key,
   } else if (now && IsReady(*now) && spec.best_valid) {
     spec.best_priority = std::max(spec.best_priority.value_or(-INFINITY), now->priority);
   }
+  if (now && IsReady(*now) && !spec.ready_floor.empty()) {
+    std::string k = keys::Ready(spec.id, now->priority, key);
+    if (k < spec.ready_floor) spec.ready_floor = std::move(k);
+  }
   if (now && now->status == storage::kPending && now->expiration) {
     spec.next_deadline = std::min(spec.next_deadline.value_or(INFINITY), *now->expiration);
   }
@@ -329,10 +333,11 @@ std::optional<double> Coordinator::BestReady(SpecState& spec) {
   if (!spec.best_valid) {
     const std::string prefix = keys::Spec(spec.id);
     auto it = store_->NewIterator(Cf::kReady, prefix, keys::PrefixEnd(prefix));
-    it->SeekToFirst();
+    it->Seek(spec.ready_floor.empty() ? prefix : spec.ready_floor);
     spec.best_priority.reset();
     if (it->Valid()) {
       spec.best_priority = storage::FromInvertedPriority(storage::DecodeIndexKey(it->key()).number);
+      spec.ready_floor = std::string(it->key());
     }
     spec.best_valid = true;
   }

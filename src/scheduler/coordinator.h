@@ -57,6 +57,10 @@ struct SpecState {
   std::optional<double> next_due;        // earliest not-before of a delayed unit
   bool best_valid = false;               // cache of the highest ready priority
   std::optional<double> best_priority;   // nullopt: no ready unit
+  // A ready-index key no ready entry of this spec sorts below (empty: the spec's first key).
+  // Seeks start here, so the deletion tombstones left at the head of the queue by units
+  // already handed out are never scanned again.
+  std::string ready_floor;
   double credit = 0;                     // recent grants minus fair share (scheduling)
   uint64_t last_grant = 0;               // grant sequence number of the last grant
 };

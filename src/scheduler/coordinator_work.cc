@@ -149,13 +149,20 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
   };
   const std::string prefix = keys::Spec(spec->id);
   auto it = store_->NewIterator(Cf::kReady, prefix, keys::PrefixEnd(prefix));
-  for (it->SeekToFirst(); it->Valid() && static_cast<int64_t>(out.size()) < n; it->Next()) {
+  std::string floor;
+  for (it->Seek(spec->ready_floor.empty() ? prefix : spec->ready_floor);
+       it->Valid() && static_cast<int64_t>(out.size()) < n; it->Next()) {
+    floor.assign(it->key());
     std::string key(storage::DecodeIndexKey(it->key()).unit_key);
     COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, key));
     if (!rec || rec->status != storage::kAvailable) continue;
     lease_unit(key, &*rec, *rec);
   }
   COORD_RETURN_IF_ERROR(it->status());
+  // Everything before the last entry visited is gone (taken now, or deleted before).
+  if (!floor.empty() && (spec->ready_floor.empty() || spec->ready_floor < floor)) {
+    spec->ready_floor = std::move(floor);
+  }
   if (out.empty() && spec->settings.continuous && now >= spec->stats.next_continuous && n > 0) {
     // Synthesise a unit, keyed by the time as the original did ("<seconds>.<fraction>").
     double t = now;
