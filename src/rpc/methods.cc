@@ -250,6 +250,50 @@ StatusOr<Value> SetMode(CallContext& ctx, Args& a) {
 
 StatusOr<Value> GetMode(CallContext& ctx, Args&) { return Value::Bytes(C(ctx).GetMode()); }
 
+StatusOr<Value> AddDependentWorkUnits(CallContext& ctx, Args& a) {
+  // `hard` defaults to true, as rejester's add_dependent_work_units did.
+  const Value hard = Given(a[2]) ? a[2] : Value::Bool(true);
+  COORD_ASSIGN_OR_RETURN(auto r, C(ctx).AddDependentWorkUnits(a[0], a[1], hard));
+  if (r.first) return OkPair();
+  return Pair(Value::Bool(false), Msg(r.second));
+}
+
+// ---- locks (the Go daemon's replies: plain arrays, not tuples) -------------------------------
+
+Value GoPair(const std::pair<bool, std::string>& r) {
+  return Value::Array({Value::Bool(r.first), r.first ? Value::Null() : Msg(r.second)});
+}
+
+StatusOr<Value> Lock(CallContext& ctx, Args& a) {
+  COORD_ASSIGN_OR_RETURN(auto r, C(ctx).Lock(a[0], a[1], a[2]));
+  return GoPair(r);
+}
+
+StatusOr<Value> LockSome(CallContext& ctx, Args& a) {
+  COORD_ASSIGN_OR_RETURN(Value got, C(ctx).LockSome(a[0], a[1], a[2]));
+  return Value::Array({std::move(got), Value::Null()});
+}
+
+StatusOr<Value> Renew(CallContext& ctx, Args& a) {
+  COORD_ASSIGN_OR_RETURN(auto r, C(ctx).Renew(a[0], a[1], a[2]));
+  return GoPair(r);
+}
+
+StatusOr<Value> ReadLock(CallContext& ctx, Args& a) {
+  COORD_ASSIGN_OR_RETURN(auto owners, C(ctx).ReadLock(a[0]));
+  return Value::Array(std::move(owners));
+}
+
+StatusOr<Value> Unlock(CallContext& ctx, Args& a) {
+  COORD_ASSIGN_OR_RETURN(auto r, C(ctx).Unlock(a[0], a[1]));
+  return GoPair(r);
+}
+
+StatusOr<Value> DeleteNamespace(CallContext& ctx, Args& a) {
+  COORD_ASSIGN_OR_RETURN(uint64_t n, C(ctx).DeleteNamespace(a[0]));
+  return Value::UInt(n);
+}
+
 // Test hook: the full consistency check, one text line per problem (empty list when sound).
 StatusOr<Value> TestCheck(CallContext& ctx, Args&) {
   Value out = Value::Array();
@@ -297,6 +341,14 @@ const std::vector<MethodSpec>& MethodTable() {
       {"get_child_work_units", {"worker_id"}, 1, E::kSequenced, GetChildWorkUnits},
       {"set_mode", {"mode"}, 1, E::kSequenced, SetMode},
       {"get_mode", {}, 0, E::kSequenced, GetMode},
+      {"add_dependent_work_units", {"later", "earlier", "hard"}, 2, E::kSequenced,
+       AddDependentWorkUnits},
+      {"lock", {"locker_id", "timeout", "key_paths"}, 3, E::kSequenced, Lock},
+      {"locksome", {"locker_id", "timeout", "key_paths"}, 3, E::kSequenced, LockSome},
+      {"renew", {"locker_id", "timeout", "key_paths"}, 3, E::kSequenced, Renew},
+      {"readlock", {"key_paths"}, 1, E::kSequenced, ReadLock},
+      {"unlock", {"locker_id", "key_paths"}, 2, E::kSequenced, Unlock},
+      {"delete_namespace", {"namespace"}, 1, E::kSequenced, DeleteNamespace},
       {"_test_advance_clock", {"seconds"}, 1, E::kSequenced, TestAdvanceClock, true},
       {"_test_check", {}, 0, E::kSequenced, TestCheck, true},
   };

@@ -59,6 +59,11 @@ Status Coordinator::Load() {
   s = store_->Get(Cf::kMeta, keys::kMode, &v);
   mode_ = s.ok() ? v : "RUN";
 
+  {
+    auto deps = store_->NewIterator(Cf::kDepsForward, "", "");
+    deps->SeekToFirst();
+    has_dependencies_ = deps->Valid();
+  }
   auto it = store_->NewIterator(Cf::kSpecs, "", "");
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto rec = storage::DecodeSpec(it->value());
@@ -138,6 +143,21 @@ void Coordinator::Txn::Remember(const SpecState& spec, std::string_view key,
 }
 
 Status Coordinator::Txn::Commit() {
+  // Dependency releases and failure cascades join this same write.
+  while (!dep_events_.empty()) {
+    Event e = std::move(dep_events_.back());
+    dep_events_.pop_back();
+    Status s = c_->ApplyDependencyEvent(*this, *e.spec, e.key, static_cast<int>(e.event));
+    if (!s.ok()) {
+      batch_.Clear();
+      touched_.clear();
+      overlay_.clear();
+      dep_events_.clear();
+      Status reload = c_->Load();
+      if (!reload.ok()) SPDLOG_ERROR("reload failed: {}", reload.ToString());
+      return s;
+    }
+  }
   for (SpecState* spec : touched_) {
     batch_.Put(Cf::kMeta, keys::SpecStats(spec->id), storage::EncodeStats(spec->stats));
   }
@@ -190,7 +210,27 @@ bool IsReady(const UnitRecord& u) { return u.status == storage::kAvailable && u.
 }  // namespace
 
 void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key,
-                          const UnitRecord* before, const UnitRecord* now) {
+                          const UnitRecord* before, const UnitRecord* now_in) {
+  // A unit waiting for prerequisites is BLOCKED instead of AVAILABLE, and the other way round.
+  std::optional<UnitRecord> normalized;
+  const UnitRecord* now = now_in;
+  if (now_in && ((now_in->status == storage::kAvailable && now_in->blockers > 0) ||
+                 (now_in->status == storage::kBlocked && now_in->blockers == 0))) {
+    normalized = *now_in;
+    normalized->status = now_in->blockers > 0 ? storage::kBlocked : storage::kAvailable;
+    now = &*normalized;
+  }
+  if (has_dependencies_) {
+    const int was = before ? before->status : 0;
+    if (!now) {
+      if (before) txn.Queue(spec, key, Txn::DepEvent::kDeleted);
+    } else if (now->status == storage::kFinished && was != storage::kFinished) {
+      txn.Queue(spec, key, Txn::DepEvent::kFinished);
+    } else if (now->status == storage::kFailed && was != storage::kFailed &&
+               was != storage::kFinished) {
+      txn.Queue(spec, key, Txn::DepEvent::kFailed);
+    }
+  }
   auto& batch = txn.batch();
   std::vector<IndexEntry> old_entries, new_entries;
   if (before) old_entries = EntriesOf(spec.id, key, *before);
@@ -366,6 +406,8 @@ double Coordinator::Tick() {
   if (now >= next_worker_prune_) {
     Status s = PruneWorkers(now);
     if (!s.ok()) SPDLOG_ERROR("worker pruning failed: {}", s.ToString());
+    s = PruneLocks(now);
+    if (!s.ok()) SPDLOG_ERROR("lock pruning failed: {}", s.ToString());
     next_worker_prune_ = now + 10;
   }
   return std::max(wait, 0.001);

@@ -134,6 +134,31 @@ class Coordinator {
   Status SetMode(const std::string& mode);
   std::string GetMode() const { return mode_; }
 
+  // ---- unit dependencies -----------------------------------------------------------------
+  // `later` waits for `earlier` (each (spec, key, data or None); missing units are created).
+  // (false, message) when refused: unknown spec, a cycle. See coordinator_deps.cc.
+  StatusOr<std::pair<bool, std::string>> AddDependentWorkUnits(const Value& later,
+                                                               const Value& earlier,
+                                                               const Value& hard);
+  // (spec name, key) of the unfinished prerequisites of a unit.
+  StatusOr<std::vector<std::pair<Value, Value>>> PendingPrerequisites(const SpecState& spec,
+                                                                      std::string_view key);
+
+  // ---- locks (a durable hierarchical lock tree) -------------------------------------------
+  // A path is a non-empty list of labels; a held path blocks its ancestors and descendants.
+  // Timeouts are whole seconds: <= 0 -> 60, above 1,000,000 -> 1,000,000. Expired locks count as
+  // released. kInvalidArgument for malformed paths.
+  StatusOr<std::pair<bool, std::string>> Lock(const Value& locker, const Value& timeout,
+                                              const Value& paths);
+  StatusOr<Value> LockSome(const Value& locker, const Value& timeout, const Value& paths);
+  StatusOr<std::pair<bool, std::string>> Renew(const Value& locker, const Value& timeout,
+                                               const Value& paths);
+  StatusOr<std::vector<Value>> ReadLock(const Value& paths);
+  StatusOr<std::pair<bool, std::string>> Unlock(const Value& locker, const Value& paths);
+  StatusOr<uint64_t> DeleteNamespace(const Value& prefix);
+  // Every lock as (path, owner, deadline), for tools.
+  StatusOr<std::vector<storage::LockRecord>> ListLocks();
+
   // ---- periodic and maintenance ------------------------------------------------------------
   // Expires due leases, releases due delayed units, prunes expired workers, archives on its
   // period. Returns seconds until it wants to run again.
@@ -170,8 +195,12 @@ class Coordinator {
   void EndAttempt(Txn& txn, const SpecState& spec, std::string_view key,
                   const storage::UnitRecord& unit, const char* outcome, double now);
   Status ArchiveSpec(Txn& txn, SpecState& spec, double now);
-  void RemoveSpec(Txn& txn, SpecState& spec);
+  Status RemoveSpec(Txn& txn, SpecState& spec);
   Status PruneWorkers(double now);
+  Status ApplyDependencyEvent(Txn& txn, SpecState& spec, const std::string& key, int event);
+  // Releases edges that cross into or out of `spec` before its units are removed wholesale.
+  Status DetachSpecEdges(Txn& txn, SpecState& spec);
+  Status PruneLocks(double now);
   StatusOr<std::optional<storage::WorkerRecord>> ReadWorker(std::string_view id) const;
 
   storage::Store* store_;
@@ -184,6 +213,7 @@ class Coordinator {
   std::string mode_ = "RUN";
   double next_archive_ = 0;
   double next_worker_prune_ = 0;
+  bool has_dependencies_ = false;  // any dependency edge was ever stored (skips edge lookups)
 };
 
 // A unit to create or reset, parsed from add_work_units items or chaining output.

@@ -62,33 +62,38 @@ ListSpecsResult Coordinator::ListWorkSpecs(const Value& start,
   return out;
 }
 
-void Coordinator::RemoveSpec(Txn& txn, SpecState& spec) {
+Status Coordinator::RemoveSpec(Txn& txn, SpecState& spec) {
+  COORD_RETURN_IF_ERROR(DetachSpecEdges(txn, spec));
   const std::string prefix = keys::Spec(spec.id);
   const std::string end = keys::PrefixEnd(prefix);
   for (const auto& info : storage::kColumnFamilies) {
     if (info.per_spec) txn.batch().DeleteRange(info.cf, prefix, end);
   }
   txn.batch().Delete(Cf::kMeta, keys::SpecStats(spec.id));
+  txn.Forget(spec);
+  return Status::Ok();
 }
 
 Status Coordinator::DelWorkSpec(const Value& name) {
   SpecState* spec = Find(name);
   if (!spec) return Status::NotFound("no such work_spec " + PyRepr(name));
   Txn txn(this);
-  RemoveSpec(txn, *spec);
+  COORD_RETURN_IF_ERROR(RemoveSpec(txn, *spec));
   const std::string key = spec->name_bytes;
-  by_id_.erase(spec->id);
+  const storage::SpecId id = spec->id;
+  COORD_RETURN_IF_ERROR(txn.Commit());
+  by_id_.erase(id);
   specs_.erase(key);
-  return txn.Commit();
+  return Status::Ok();
 }
 
 StatusOr<size_t> Coordinator::Clear() {
   Txn txn(this);
   const size_t n = specs_.size();
-  for (auto& [name, spec] : specs_) RemoveSpec(txn, *spec);
+  for (auto& [name, spec] : specs_) COORD_RETURN_IF_ERROR(RemoveSpec(txn, *spec));
+  COORD_RETURN_IF_ERROR(txn.Commit());
   specs_.clear();
   by_id_.clear();
-  COORD_RETURN_IF_ERROR(txn.Commit());
   return n;
 }
 

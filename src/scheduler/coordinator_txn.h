@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "scheduler/coordinator.h"
 #include "storage/store.h"
@@ -22,15 +23,30 @@ class Coordinator::Txn {
   explicit Txn(Coordinator* c) : c_(c) {}
   storage::WriteBatch& batch() { return batch_; }
   void Touch(SpecState& spec) { touched_.insert(&spec); }
+  // For a spec being removed by this transaction: its counters must not be written back.
+  void Forget(SpecState& spec) { touched_.erase(&spec); }
   StatusOr<std::optional<storage::UnitRecord>> Read(const SpecState& spec, std::string_view key);
   void Remember(const SpecState& spec, std::string_view key, const storage::UnitRecord* now);
   Status Commit();
+
+  // A unit whose dependents must be looked at before the write is applied: it entered
+  // FINISHED or FAILED, or it was deleted.
+  enum class DepEvent { kFinished, kFailed, kDeleted };
+  void Queue(SpecState& spec, std::string_view key, DepEvent e) {
+    dep_events_.push_back({&spec, std::string(key), e});
+  }
 
  private:
   Coordinator* c_;
   storage::WriteBatch batch_;
   std::set<SpecState*> touched_;
   std::map<std::pair<storage::SpecId, std::string>, std::optional<storage::UnitRecord>> overlay_;
+  struct Event {
+    SpecState* spec;
+    std::string key;
+    DepEvent event;
+  };
+  std::vector<Event> dep_events_;
 };
 
 }  // namespace coordinated::scheduler

@@ -257,6 +257,12 @@ StatusOr<std::vector<Value>> Coordinator::GetWorkUnitStatus(const Value& name, c
     if (const Value* tb = rec->data.FindKey("traceback")) {
       m.AppendEntry(Value::Bytes("traceback"), *tb);
     }
+    if (rec->blockers > 0) {
+      COORD_ASSIGN_OR_RETURN(auto pre, PendingPrerequisites(*spec, k.str()));
+      Value deps = Value::Array();
+      for (auto& [s, key] : pre) deps.Append(Value::Tuple({std::move(s), std::move(key)}));
+      m.AppendEntry(Value::Bytes("depends_on"), std::move(deps));
+    }
     out.push_back(std::move(m));
   }
   return out;
@@ -325,6 +331,7 @@ StatusOr<uint64_t> Coordinator::DelWorkUnits(const Value& name, const Value& opt
   if (all && all->Truthy()) {
     for (int s = 1; s <= 5; ++s) deleted += spec->stats.counts[s] + spec->stats.archived[s];
     // Units of this spec held by workers keep stale worker_units entries; readers skip them.
+    COORD_RETURN_IF_ERROR(DetachSpecEdges(txn, *spec));
     const std::string prefix = keys::Spec(spec->id);
     for (const auto& info : storage::kColumnFamilies) {
       if (info.per_spec && info.cf != Cf::kSpecs) {

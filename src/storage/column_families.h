@@ -21,6 +21,9 @@ enum class Cf : uint8_t {
   kWorkers,         // worker id -> worker record
   kWorkerUnits,     // worker id length, worker id, spec id, unit key -> "" (PY current units)
   kWorkerChildren,  // parent id length, parent id, child id -> ""
+  kLocks,           // lock path (length-prefixed CBOR labels) -> lock record
+  kDepsForward,     // unit ref, prerequisite unit ref -> hard flag (what a unit waits for)
+  kDepsReverse,     // prerequisite unit ref, dependent unit ref -> hard flag
   kCount,
 };
 
@@ -38,6 +41,9 @@ inline constexpr CfInfo kColumnFamilies[] = {
     {Cf::kAttempts, "attempts", true},    {Cf::kWorkers, "workers", false},
     {Cf::kWorkerUnits, "worker_units", false},
     {Cf::kWorkerChildren, "worker_children", false},
+    {Cf::kLocks, "locks", false},
+    {Cf::kDepsForward, "deps_forward", true},
+    {Cf::kDepsReverse, "deps_reverse", true},
 };
 static_assert(std::size(kColumnFamilies) == static_cast<size_t>(Cf::kCount));
 

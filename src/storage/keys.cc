@@ -123,6 +123,17 @@ std::string Child(std::string_view parent, std::string_view child) {
   k.append(child);
   return k;
 }
+std::string LockLabel(std::string_view encoded_label) {
+  std::string k;
+  PutU32(&k, static_cast<uint32_t>(encoded_label.size()));
+  k.append(encoded_label);
+  return k;
+}
+std::string UnitRef(SpecId id, std::string_view key) { return AttemptPrefix(id, key); }
+std::string DepEdge(SpecId from_spec, std::string_view from_key, SpecId to_spec,
+                    std::string_view to_key) {
+  return UnitRef(from_spec, from_key) + UnitRef(to_spec, to_key);
+}
 std::string SpecStats(SpecId id) {
   std::string k(kSpecStatsPrefix);
   PutU32(&k, id);
@@ -141,6 +152,15 @@ std::string PrefixEnd(std::string_view prefix) {
 }
 
 }  // namespace keys
+
+size_t DecodeUnitRef(std::string_view k, SpecId* spec, std::string_view* key) {
+  if (k.size() < 8) return 0;
+  *spec = GetU32(k);
+  const uint32_t len = GetU32(k.substr(4));
+  if (k.size() < 8 + static_cast<size_t>(len)) return 0;
+  *key = k.substr(8, len);
+  return 8 + len;
+}
 
 DecodedIndexKey DecodeIndexKey(std::string_view k) {
   DecodedIndexKey d;

@@ -47,6 +47,13 @@ std::string WorkerUnitPrefix(std::string_view worker);
 std::string WorkerUnit(std::string_view worker, SpecId id, std::string_view key);
 std::string ChildPrefix(std::string_view parent);
 std::string Child(std::string_view parent, std::string_view child);
+// A lock path: each label as a 4-byte length and its CBOR encoding, so a path's key is a
+// prefix of its descendants' keys exactly at label boundaries.
+std::string LockLabel(std::string_view encoded_label);
+// A unit reference inside dependency keys: spec id, 4-byte key length, key.
+std::string UnitRef(SpecId id, std::string_view key);
+std::string DepEdge(SpecId from_spec, std::string_view from_key, SpecId to_spec,
+                    std::string_view to_key);
 // Meta keys.
 inline constexpr std::string_view kFormatVersion = "format_version";
 inline constexpr std::string_view kNextSpecId = "next_spec_id";
@@ -64,6 +71,10 @@ struct DecodedIndexKey {
   uint64_t number = 0;  // priority image or time key, by column family
   std::string_view unit_key;
 };
+// Splits a unit reference at the start of `k` (as written by UnitRef); returns its length,
+// 0 when malformed.
+size_t DecodeUnitRef(std::string_view k, SpecId* spec, std::string_view* key);
+
 // For kReady/kDelayed/kLeases keys (spec, 8 bytes, unit key).
 DecodedIndexKey DecodeIndexKey(std::string_view k);
 // For kByStatus/kCompleted keys (spec, status byte, 8 bytes, unit key).

@@ -71,7 +71,8 @@ std::string EncodeUnit(const UnitRecord& r) {
                                   Value::UInt(static_cast<uint64_t>(r.status)),
                                   Value::Double(r.priority), r.data, r.worker_id,
                                   OptDouble(r.expiration), Value::Double(r.not_before),
-                                  Value::UInt(r.attempts), Value::UInt(r.expiries)}));
+                                  Value::UInt(r.attempts), Value::UInt(r.expiries),
+                                  Value::UInt(r.blockers)}));
 }
 StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
   COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 10, "unit"));
@@ -87,6 +88,7 @@ StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
   r.not_before = Num(it[7]);
   r.attempts = static_cast<uint32_t>(U(it[8]));
   r.expiries = static_cast<uint32_t>(U(it[9]));
+  if (it.size() > 10) r.blockers = static_cast<uint32_t>(U(it[10]));
   return r;
 }
 
@@ -105,6 +107,20 @@ StatusOr<AttemptRecord> DecodeAttempt(std::string_view bytes) {
   r.end = OptNum(it[4]);
   if (!it[5].is_string()) return Status::Corruption("attempt record has a bad status");
   r.status = it[5].str();
+  return r;
+}
+
+std::string EncodeLock(const LockRecord& r) {
+  return EncodeCbor(
+      Value::Array({Value::UInt(kRecordVersion), r.owner, Value::Double(r.deadline), r.path}));
+}
+StatusOr<LockRecord> DecodeLock(std::string_view bytes) {
+  COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 4, "lock"));
+  auto& it = v.mutable_items();
+  LockRecord r;
+  r.owner = std::move(it[1]);
+  r.deadline = Num(it[2]);
+  r.path = std::move(it[3]);
   return r;
 }
 

@@ -55,6 +55,7 @@ struct UnitRecord {
   double not_before = 0;             // AVAILABLE units are not handed out before this
   uint32_t attempts = 0;             // leases granted so far (attempt records 1..attempts)
   uint32_t expiries = 0;             // leases that lapsed (for max_retries)
+  uint32_t blockers = 0;             // prerequisites not yet finished (BLOCKED while > 0)
 };
 std::string EncodeUnit(const UnitRecord& r);
 StatusOr<UnitRecord> DecodeUnit(std::string_view bytes);
@@ -69,6 +70,15 @@ struct AttemptRecord {
 };
 std::string EncodeAttempt(const AttemptRecord& r);
 StatusOr<AttemptRecord> DecodeAttempt(std::string_view bytes);
+
+// locks: path key -> LockRecord
+struct LockRecord {
+  Value owner;
+  double deadline = 0;
+  Value path;  // the path as the client sent it (a list of labels)
+};
+std::string EncodeLock(const LockRecord& r);
+StatusOr<LockRecord> DecodeLock(std::string_view bytes);
 
 // workers: worker id -> WorkerRecord
 struct WorkerRecord {
