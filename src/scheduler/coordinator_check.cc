@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <map>
 
 #include "scheduler/coordinator.h"
 #include "storage/keys.h"
@@ -111,6 +112,57 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
         }
       }
       (void)entries;
+    }
+  }
+  // Dependency edges: mirrored both ways, and each unit's blocker count equals its edges.
+  std::map<std::string, uint32_t> edges_of;  // dependent ref -> forward edges
+  auto fwd = store_->NewIterator(Cf::kDepsForward, "", "");
+  for (fwd->SeekToFirst(); fwd->Valid(); fwd->Next()) {
+    storage::SpecId sid;
+    std::string_view k;
+    const size_t n = storage::DecodeUnitRef(fwd->key(), &sid, &k);
+    if (n == 0) {
+      problems.push_back("malformed deps_forward key");
+      continue;
+    }
+    const std::string dref(fwd->key().substr(0, n));
+    const std::string pref(fwd->key().substr(n));
+    ++edges_of[dref];
+    if (!has(Cf::kDepsReverse, pref + dref)) {
+      problems.push_back("dependency edge of unit " + Printable(k) + " has no reverse entry");
+    }
+  }
+  auto rev = store_->NewIterator(Cf::kDepsReverse, "", "");
+  for (rev->SeekToFirst(); rev->Valid(); rev->Next()) {
+    storage::SpecId sid;
+    std::string_view k;
+    const size_t n = storage::DecodeUnitRef(rev->key(), &sid, &k);
+    if (n == 0) continue;
+    const std::string pref(rev->key().substr(0, n));
+    const std::string dref(rev->key().substr(n));
+    if (!has(Cf::kDepsForward, dref + pref)) {
+      problems.push_back("reverse dependency edge of unit " + Printable(k) +
+                         " has no forward entry");
+    }
+  }
+  for (const auto& [name, spec] : specs_) {
+    const std::string prefix = keys::Spec(spec->id);
+    auto it = store_->NewIterator(Cf::kUnits, prefix, keys::PrefixEnd(prefix));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto rec = storage::DecodeUnit(it->value());
+      if (!rec.ok()) continue;
+      const std::string key(it->key().substr(prefix.size()));
+      auto e = edges_of.find(keys::UnitRef(spec->id, key));
+      const uint32_t edges = e == edges_of.end() ? 0 : e->second;
+      if (rec->blockers != edges) {
+        problems.push_back(fmt::format("spec {}: unit {} counts {} blockers but has {} edges",
+                                       name, Printable(key), rec->blockers, edges));
+      }
+      if ((rec->status == storage::kBlocked) != (rec->blockers > 0) &&
+          (rec->status == storage::kBlocked || rec->status == storage::kAvailable)) {
+        problems.push_back(fmt::format("spec {}: unit {} is {} with {} blockers", name,
+                                       Printable(key), rec->status, rec->blockers));
+      }
     }
   }
   return problems;
