@@ -294,8 +294,28 @@ StatusOr<Value> DeleteNamespace(CallContext& ctx, Args& a) {
   return Value::UInt(n);
 }
 
-// Test hook: the full consistency check, one text line per problem (empty list when sound).
-StatusOr<Value> TestCheck(CallContext& ctx, Args&) {
+StatusOr<Value> ListLocks(CallContext& ctx, Args&) {
+  COORD_ASSIGN_OR_RETURN(auto locks, C(ctx).ListLocks());
+  Value out = Value::Array();
+  for (auto& l : locks) {
+    out.Append(Value::Array({std::move(l.path), std::move(l.owner), Value::Double(l.deadline)}));
+  }
+  return out;
+}
+
+// ---- administration --------------------------------------------------------------------------
+
+StatusOr<Value> Backup(CallContext& ctx, Args& a) {
+  if (!a[0].is_string() || a[0].str().empty()) {
+    return Status::InvalidArgument("backup needs a directory path");
+  }
+  Status s = C(ctx).Backup(a[0].str());
+  if (!s.ok()) return Pair(Value::Bool(false), Msg(s.ToString()));
+  return OkPair();
+}
+
+// The full consistency check, one text line per problem (empty list when sound).
+StatusOr<Value> Check(CallContext& ctx, Args&) {
   Value out = Value::Array();
   for (const auto& p : C(ctx).CheckConsistency()) out.Append(Value::Text(p));
   return out;
@@ -349,8 +369,11 @@ const std::vector<MethodSpec>& MethodTable() {
       {"readlock", {"key_paths"}, 1, E::kSequenced, ReadLock},
       {"unlock", {"locker_id", "key_paths"}, 2, E::kSequenced, Unlock},
       {"delete_namespace", {"namespace"}, 1, E::kSequenced, DeleteNamespace},
+      {"list_locks", {}, 0, E::kSequenced, ListLocks},
+      {"backup", {"directory"}, 1, E::kSequenced, Backup},
+      {"check", {}, 0, E::kSequenced, Check},
       {"_test_advance_clock", {"seconds"}, 1, E::kSequenced, TestAdvanceClock, true},
-      {"_test_check", {}, 0, E::kSequenced, TestCheck, true},
+      {"_test_check", {}, 0, E::kSequenced, Check, true},
   };
   return kTable;
 }

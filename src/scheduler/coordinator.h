@@ -165,6 +165,9 @@ class Coordinator {
   double Tick();
   // Verifies every invariant above with a full scan; one line per problem (empty when sound).
   std::vector<std::string> CheckConsistency() const;
+  // A consistent copy of the store in `dir` (which must not exist), openable as a data dir.
+  Status Backup(const std::string& dir) { return store_->Checkpoint(dir); }
+  storage::Store* store() const { return store_; }
 
   const std::map<std::string, std::unique_ptr<SpecState>>& specs() const { return specs_; }
   Clock* clock() const { return clock_; }
