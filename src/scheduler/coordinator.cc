@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "scheduler/coordinator_txn.h"
+#include "scheduler/unit_index.h"
 #include "storage/keys.h"
 
 namespace coordinated::scheduler {
@@ -175,14 +176,8 @@ Status Coordinator::Txn::Commit() {
 
 // ---- unit index maintenance ---------------------------------------------------------------
 
-namespace {
-struct IndexEntry {
-  Cf cf;
-  std::string key;
-  bool operator==(const IndexEntry& o) const { return cf == o.cf && key == o.key; }
-};
-
-std::vector<IndexEntry> EntriesOf(storage::SpecId id, std::string_view key, const UnitRecord& u) {
+std::vector<IndexEntry> UnitIndexEntries(storage::SpecId id, std::string_view key,
+                                         const UnitRecord& u) {
   std::vector<IndexEntry> out;
   out.push_back({Cf::kByStatus, keys::ByStatus(id, u.status, u.priority, key)});
   switch (u.status) {
@@ -206,6 +201,7 @@ std::vector<IndexEntry> EntriesOf(storage::SpecId id, std::string_view key, cons
   return out;
 }
 
+namespace {
 bool IsReady(const UnitRecord& u) { return u.status == storage::kAvailable && u.not_before <= 0; }
 }  // namespace
 
@@ -233,8 +229,8 @@ void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key,
   }
   auto& batch = txn.batch();
   std::vector<IndexEntry> old_entries, new_entries;
-  if (before) old_entries = EntriesOf(spec.id, key, *before);
-  if (now) new_entries = EntriesOf(spec.id, key, *now);
+  if (before) old_entries = UnitIndexEntries(spec.id, key, *before);
+  if (now) new_entries = UnitIndexEntries(spec.id, key, *now);
   for (const auto& e : old_entries) {
     if (std::find(new_entries.begin(), new_entries.end(), e) == new_entries.end()) {
       batch.Delete(e.cf, e.key);
