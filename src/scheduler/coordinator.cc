@@ -216,6 +216,14 @@ void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key,
     normalized->status = now_in->blockers > 0 ? storage::kBlocked : storage::kAvailable;
     now = &*normalized;
   }
+  {
+    const int was = before ? before->status : 0;
+    if (!before && now) ++counters_.created;
+    if (now && now->status == storage::kFinished && was != storage::kFinished) {
+      ++counters_.finished;
+    }
+    if (now && now->status == storage::kFailed && was != storage::kFailed) ++counters_.failed;
+  }
   if (has_dependencies_) {
     const int was = before ? before->status : 0;
     if (!now) {
@@ -320,6 +328,7 @@ void Coordinator::Reap(Txn& txn, SpecState& spec, double now) {
       if (before.status != storage::kPending || before.expiration.value_or(0) > now) continue;
       UnitRecord after = before;
       ++after.expiries;
+      ++counters_.expired;
       EndAttempt(txn, spec, key, before, "expired", now);
       if (spec.settings.max_retries > 0 && after.expiries >= spec.settings.max_retries) {
         after.status = storage::kFailed;

@@ -65,6 +65,16 @@ struct SpecState {
   uint64_t last_grant = 0;               // grant sequence number of the last grant
 };
 
+// Totals since start-up, for metrics (read on the sequencer thread).
+struct CoordinatorCounters {
+  uint64_t created = 0;   // units created (add, chaining, dependencies, continuous)
+  uint64_t finished = 0;  // transitions into FINISHED
+  uint64_t failed = 0;    // transitions into FAILED
+  uint64_t retried = 0;   // FINISHED/FAILED/PENDING units sent back to AVAILABLE by a caller
+  uint64_t expired = 0;   // leases that lapsed
+  uint64_t granted = 0;   // units handed out by get_work
+};
+
 // One unit handed out by get_work.
 struct Grant {
   Value spec_name;
@@ -171,6 +181,7 @@ class Coordinator {
 
   const std::map<std::string, std::unique_ptr<SpecState>>& specs() const { return specs_; }
   Clock* clock() const { return clock_; }
+  const CoordinatorCounters& counters() const { return counters_; }
 
  private:
   class Txn;
@@ -216,6 +227,7 @@ class Coordinator {
   std::string mode_ = "RUN";
   double next_archive_ = 0;
   double next_worker_prune_ = 0;
+  CoordinatorCounters counters_;
   bool has_dependencies_ = false;  // any dependency edge was ever stored (skips edge lookups)
 };
 

@@ -141,6 +141,7 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
     after.worker_id = worker_id;
     after.expiration = now + lease;
     ++after.attempts;
+    ++counters_.granted;
     PutUnit(txn, *spec, key, before, &after);
     AddAttempt(txn, *spec, key, after, now);
     txn.batch().Put(Cf::kWorkerUnits, keys::WorkerUnit(worker_id.str(), spec->id, key), "");
@@ -284,6 +285,7 @@ StatusOr<std::pair<bool, std::string>> Coordinator::UpdateWorkUnit(const Value& 
     } else if (status == storage::kAvailable) {
       // As the original, the unit stays on its worker's list of current units.
       if (old == storage::kPending) EndAttempt(txn, *spec, k, before, "retried", now);
+      if (old != storage::kAvailable) ++counters_.retried;
       after.status = storage::kAvailable;
       after.worker_id = Value::Null();
       after.expiration.reset();

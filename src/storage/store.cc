@@ -5,6 +5,7 @@
 #include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
+#include <chrono>
 #include <vector>
 
 #include "storage/keys.h"
@@ -195,8 +196,13 @@ Status Store::Sync() {
     dirty_ = false;
     return Status::Ok();
   }
+  const auto start = std::chrono::steady_clock::now();
   auto s = rep_->db->SyncWAL();
   if (!s.ok()) return FromRocks(s, "sync of the write-ahead log failed");
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  sync_seconds_.store(sync_seconds_.load() + secs);
+  if (secs > max_sync_seconds_.load()) max_sync_seconds_.store(secs);
   dirty_ = false;
   ++syncs_;
   return Status::Ok();

@@ -14,6 +14,7 @@
 // makes read-decide-write sequences atomic.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -83,7 +84,10 @@ class Store {
 
   const std::string& path() const { return options_.path; }
   bool sync_enabled() const { return options_.sync; }
-  uint64_t syncs() const { return syncs_; }
+  uint64_t syncs() const { return syncs_.load(); }
+  // Total seconds spent in write-ahead-log syncs, and the slowest one (metrics).
+  double sync_seconds() const { return sync_seconds_.load(); }
+  double max_sync_seconds() const { return max_sync_seconds_.load(); }
   // Approximate bytes on disk (SST + WAL), for metrics.
   uint64_t ApproximateSize() const;
 
@@ -93,7 +97,9 @@ class Store {
   StoreOptions options_;
   std::unique_ptr<Rep> rep_;
   bool dirty_ = false;
-  uint64_t syncs_ = 0;
+  std::atomic<uint64_t> syncs_{0};
+  std::atomic<double> sync_seconds_{0};
+  std::atomic<double> max_sync_seconds_{0};
 };
 
 }  // namespace coordinated::storage
