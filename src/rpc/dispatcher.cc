@@ -75,13 +75,16 @@ void Dispatcher::HandleOne(Value msg, Done done) {
   auto call = std::make_shared<Call>(Call{std::move(req->id), std::move(args).value(), {},
                                           std::move(done)});
   CallContext* ctx = &ctx_;
-  sequencer_->Submit(
+  const bool queued = sequencer_->Submit(
       [call, spec, ctx] {
         auto result = spec->handler(*ctx, call->args);
         call->reply = result.ok() ? ResultReply(call->id, std::move(result).value())
                                   : ErrorReply(call->id, result.status());
       },
       [call] { call->done(std::move(call->reply)); });
+  if (!queued) {
+    call->done(ErrorReply(call->id, Status::Unavailable("the daemon is shutting down")));
+  }
 }
 
 }  // namespace coordinated::rpc

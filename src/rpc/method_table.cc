@@ -36,8 +36,9 @@ StatusOr<Args> BindArgs(const MethodSpec& spec, const Value& params) {
       }
     }
     if (idx == spec.params.size()) {
-      return Status::InvalidArgument(fmt::format("{}() got an unexpected keyword argument {}",
-                                                 spec.name, k.ToDiagnostic()));
+      return Status::InvalidArgument(
+          fmt::format("{}() got an unexpected keyword argument {}", spec.name,
+                      k.is_string() ? "'" + k.str() + "'" : k.ToDiagnostic()));
     }
     args[idx] = params.value_at(i);
     given[idx] = true;

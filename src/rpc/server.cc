@@ -65,7 +65,10 @@ class Server::Session : public std::enable_shared_from_this<Session> {
   size_t outstanding() const { return next_seq_ - next_write_; }
 
   void ReadMore() {
-    if (closed_ || reading_ || draining_ || outstanding() >= limits_.max_outstanding) return;
+    if (closed_ || reading_ || draining_ || finishing_ ||
+        outstanding() >= limits_.max_outstanding) {
+      return;
+    }
     if (buf_.size() - len_ < kReadChunk) buf_.resize(len_ + kReadChunk);
     reading_ = true;
     auto self = shared_from_this();
@@ -96,7 +99,8 @@ class Server::Session : public std::enable_shared_from_this<Session> {
 
   // Decodes and dispatches every complete message in the buffer, up to the outstanding limit.
   void Consume() {
-    while (!closed_ && len_ > 0 && outstanding() < limits_.max_outstanding) {
+    while (!closed_ && !draining_ && !finishing_ && len_ > 0 &&
+           outstanding() < limits_.max_outstanding) {
       size_t consumed = 0;
       auto r = decoder_.Feed(buf_.data(), len_, &consumed);
       if (consumed > 0) {
@@ -106,7 +110,7 @@ class Server::Session : public std::enable_shared_from_this<Session> {
       if (r == StreamDecoder::Result::kError) {
         SPDLOG_WARN("connection {}: undecodable message, closing: {}", peer_,
                     decoder_.error().ToString());
-        Close();
+        FinishThenClose();
         return;
       }
       if (r == StreamDecoder::Result::kNeedMore) break;
@@ -125,14 +129,14 @@ class Server::Session : public std::enable_shared_from_this<Session> {
     if (item.is_tag() && item.tag() == Value::kTagEncodedCbor) {
       if (!item.tagged().is_bytes()) {
         SPDLOG_WARN("connection {}: tag 24 over a non-byte-string, closing", peer_);
-        Close();
+        FinishThenClose();
         return;
       }
       auto inner = DecodeCbor(item.tagged().str(), limits_.decode);
       if (!inner.ok()) {
         SPDLOG_WARN("connection {}: undecodable message, closing: {}", peer_,
                     inner.status().ToString());
-        Close();
+        FinishThenClose();
         return;
       }
       msg = std::move(inner).value();
@@ -140,7 +144,7 @@ class Server::Session : public std::enable_shared_from_this<Session> {
       msg = std::move(item);
     }
     if (msg.is_null()) {  // as the original daemon: a null request ends the conversation
-      Close();
+      FinishThenClose();
       return;
     }
     const uint64_t seq = next_seq_++;
@@ -186,9 +190,16 @@ class Server::Session : public std::enable_shared_from_this<Session> {
                       }));
   }
 
-  // Closes once nothing is owed, if the peer hung up or the server is draining.
+  // Closes once nothing is owed, if the peer hung up, the server is draining, or the byte
+  // stream broke (replies to the requests read before the break are still sent).
   void MaybeFinish() {
-    if ((peer_closed_ || draining_) && outstanding() == 0 && !writing_) Close();
+    if ((peer_closed_ || draining_ || finishing_) && outstanding() == 0 && !writing_) Close();
+  }
+
+  void FinishThenClose() {
+    finishing_ = true;
+    len_ = 0;
+    MaybeFinish();
   }
 
   void Drain() {
@@ -263,6 +274,7 @@ class Server::Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;
   bool closed_ = false;
   bool draining_ = false;
+  bool finishing_ = false;  // stop reading; close once the owed replies are written
   bool peer_closed_ = false;
   SteadyClock::time_point last_activity_ = SteadyClock::now();
   SteadyClock::time_point frame_start_ = SteadyClock::now();

@@ -17,6 +17,30 @@ using storage::Cf;
 using storage::UnitRecord;
 namespace keys = storage::keys;
 
+namespace {
+// Decodes one UTF-8 sequence at s[i]; returns the code point (or -1 when malformed) and
+// advances i.
+long NextCodePoint(const std::string& s, size_t* i) {
+  const unsigned char c = static_cast<unsigned char>(s[*i]);
+  int extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+  if (extra < 0 || *i + static_cast<size_t>(extra) >= s.size() + (extra == 0 ? 1 : 0)) {
+    ++*i;
+    return -1;
+  }
+  long cp = extra == 0 ? c : c & (0x3f >> extra);
+  for (int k = 1; k <= extra; ++k) {
+    const unsigned char cc = static_cast<unsigned char>(s[*i + static_cast<size_t>(k)]);
+    if ((cc >> 6) != 2) {
+      ++*i;
+      return -1;
+    }
+    cp = (cp << 6) | (cc & 0x3f);
+  }
+  *i += static_cast<size_t>(extra) + 1;
+  return cp;
+}
+}  // namespace
+
 std::string PyRepr(const Value& v) {
   if (!v.is_string()) return v.ToDiagnostic();
   const std::string& s = v.str();
@@ -25,8 +49,11 @@ std::string PyRepr(const Value& v) {
   const char quote = (has_single && !has_double) ? '"' : '\'';
   std::string out = v.is_text() ? "u" : "";
   out.push_back(quote);
-  for (unsigned char c : s) {
-    if (c == static_cast<unsigned char>(quote) || c == '\\') {
+  for (size_t i = 0; i < s.size();) {
+    // Byte strings escape bytes; text strings escape code points (u'f\xfc', u'\u20ac').
+    long c = v.is_text() ? NextCodePoint(s, &i) : static_cast<unsigned char>(s[i++]);
+    if (c < 0) c = 0xfffd;
+    if (c == quote || c == '\\') {
       out.push_back('\\');
       out.push_back(static_cast<char>(c));
     } else if (c == '\n') {
@@ -35,8 +62,12 @@ std::string PyRepr(const Value& v) {
       out += "\\r";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (c < 0x20 || c >= 0x7f) {
+    } else if (c < 0x20 || (c >= 0x7f && c < 0x100)) {
       out += fmt::format("\\x{:02x}", c);
+    } else if (c >= 0x100 && c < 0x10000) {
+      out += fmt::format("\\u{:04x}", c);
+    } else if (c >= 0x10000) {
+      out += fmt::format("\\U{:08x}", c);
     } else {
       out.push_back(static_cast<char>(c));
     }

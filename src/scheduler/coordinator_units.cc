@@ -2,6 +2,7 @@
 // delete, archive, attempt history).
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -109,8 +110,16 @@ Status Coordinator::AddWorkUnits(const Value& name, const Value& items) {
   }
   std::vector<NewUnit> units;
   units.reserve(items.items().size());
+  // Within one batch the last item for a key wins entirely (data and priority).
+  std::map<std::string, size_t> last;
+  for (size_t i = 0; i < items.items().size(); ++i) {
+    const Value& item = items.items()[i];
+    const Value& k = item.is_sequence() && !item.items().empty() ? item.items()[0] : item;
+    if (k.is_string()) last[k.str()] = i;
+  }
   for (size_t i = 0; i < items.items().size(); ++i) {
     COORD_ASSIGN_OR_RETURN(NewUnit u, ParseItem(items.items()[i], i));
+    if (last[u.key.str()] != i) continue;
     if (u.key.str().size() > options_.max_key_bytes) {
       return Status::InvalidArgument(fmt::format("work unit {}: key of {} bytes exceeds {}", i,
                                                  u.key.str().size(), options_.max_key_bytes));
@@ -345,7 +354,8 @@ StatusOr<uint64_t> Coordinator::DelWorkUnits(const Value& name, const Value& opt
     spec->next_deadline.reset();
     spec->next_due.reset();
     txn.Touch(*spec);
-  } else if (wanted && !wanted->is_null() && !(wanted->is_sequence() && wanted->items().empty())) {
+  } else if (wanted && !wanted->is_null()) {
+    // Given keys (even none) select only those keys, filtered by `state` when also given.
     if (!wanted->is_sequence()) return Status::InvalidArgument("work_unit_keys must be a list");
     for (const Value& k : wanted->items()) {
       if (!k.is_string()) continue;

@@ -19,7 +19,11 @@ namespace keys = storage::keys;
 namespace {
 constexpr double kDefaultLease = 300;  // seconds, the original daemon's default
 constexpr double kMaxLease = 86400;    // above this a requested lease is replaced by the default
-constexpr double kCreditFloor = -2;    // bounds how much unused share a spec may bank
+// Credit is bounded on both sides: within one grant of fair share it evens out grants when
+// units finish at once, but it never outweighs the pending counts (a spec whose units finish
+// fast must not push a long-running spec's share of workers above its weight).
+constexpr double kCreditFloor = -1;
+constexpr double kCreditCeiling = 1;
 }  // namespace
 
 bool Coordinator::HasWork(SpecState& spec, double now) {
@@ -108,7 +112,7 @@ SpecState* Coordinator::ChooseSpec(const GetWorkOptions& options, double now) {
     s->credit = std::max(kCreditFloor,
                          s->credit - static_cast<double>(s->settings.weight) / total_weight);
   }
-  chosen->credit += 1;
+  chosen->credit = std::min(kCreditCeiling, chosen->credit + 1);
   chosen->last_grant = ++grant_seq_;
   return chosen;
 }

@@ -21,13 +21,14 @@ void Sequencer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Sequencer::Submit(std::function<void()> run, std::function<void()> done) {
+bool Sequencer::Submit(std::function<void()> run, std::function<void()> done) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
+    if (stopping_) return false;
     queue_.push_back(Job{std::move(run), std::move(done)});
   }
   cv_.notify_one();
+  return true;
 }
 
 void Sequencer::Loop() {

@@ -42,7 +42,9 @@ class Sequencer {
   // Runs every job already submitted, then stops the thread. Jobs submitted later are dropped.
   void Stop();
 
-  void Submit(std::function<void()> run, std::function<void()> done);
+  // Queues a job. Returns false (and drops it) once Stop has begun: the caller must answer
+  // for it itself.
+  [[nodiscard]] bool Submit(std::function<void()> run, std::function<void()> done);
 
   // Number of groups committed so far (for metrics and tests).
   uint64_t groups() const { return groups_; }
