@@ -242,9 +242,14 @@ void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key,
   std::optional<UnitRecord> normalized;
   const UnitRecord* now = now_in;
   if (now_in && ((now_in->status == storage::kAvailable && now_in->blockers > 0) ||
-                 (now_in->status == storage::kBlocked && now_in->blockers == 0))) {
+                 (now_in->status == storage::kBlocked && now_in->blockers == 0) ||
+                 (now_in->status != storage::kAvailable && now_in->not_before != 0))) {
     normalized = *now_in;
-    normalized->status = now_in->blockers > 0 ? storage::kBlocked : storage::kAvailable;
+    if (normalized->status == storage::kAvailable || normalized->status == storage::kBlocked) {
+      normalized->status = now_in->blockers > 0 ? storage::kBlocked : storage::kAvailable;
+    }
+    // A not-before time only means something for an AVAILABLE unit.
+    if (normalized->status != storage::kAvailable) normalized->not_before = 0;
     now = &*normalized;
   }
   {
@@ -344,19 +349,60 @@ void Coordinator::EndAttempt(Txn& txn, const SpecState& spec, std::string_view k
 
 void Coordinator::Reap(Txn& txn, SpecState& spec, double now) {
   const std::string prefix = keys::Spec(spec.id);
-  std::string bound = prefix;
+  std::string bound = prefix;  // index keys of times up to `now` (whole microseconds) sort below
   storage::PutU64(&bound, storage::TimeKey(now) + 1);
-  if (spec.next_deadline && *spec.next_deadline <= now) {
-    auto it = store_->NewIterator(Cf::kLeases, prefix, bound);
+  // The earliest time among entries not handled now: those after `bound`, and those inside it
+  // that turn out to be a fraction of a microsecond in the future.
+  auto next_time = [&](Cf cf, std::optional<double> skipped) -> std::optional<double> {
+    auto next = store_->NewIterator(cf, bound, keys::PrefixEnd(prefix));
+    next->SeekToFirst();
+    if (next->Valid()) {
+      const double t = storage::FromTimeKey(storage::DecodeIndexKey(next->key()).number);
+      return skipped ? std::min(*skipped, t) : t;
+    }
+    return skipped;
+  };
+  auto due_keys = [&](Cf cf) {
     std::vector<std::string> due;
+    auto it = store_->NewIterator(cf, prefix, bound);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       due.emplace_back(storage::DecodeIndexKey(it->key()).unit_key);
     }
-    for (const auto& key : due) {
+    return due;
+  };
+  // Delayed units first: releasing them never creates lease entries, while expiring a lease
+  // below may create delayed ones (kept in next_due by PutUnit).
+  if (spec.next_due && *spec.next_due <= now) {
+    std::optional<double> skipped;
+    spec.next_due.reset();
+    for (const auto& key : due_keys(Cf::kDelayed)) {
       auto rec = txn.Read(spec, key);
       if (!rec.ok() || !rec->has_value()) continue;
       UnitRecord before = **rec;
-      if (before.status != storage::kPending || before.expiration.value_or(0) > now) continue;
+      if (before.status != storage::kAvailable || before.not_before <= 0) continue;
+      if (before.not_before > now) {
+        skipped = std::min(skipped.value_or(INFINITY), before.not_before);
+        continue;
+      }
+      UnitRecord after = before;
+      after.not_before = 0;
+      PutUnit(txn, spec, key, &before, &after);
+    }
+    auto next = next_time(Cf::kDelayed, skipped);
+    if (next) spec.next_due = std::min(spec.next_due.value_or(INFINITY), *next);
+  }
+  if (spec.next_deadline && *spec.next_deadline <= now) {
+    std::optional<double> skipped;
+    spec.next_deadline.reset();
+    for (const auto& key : due_keys(Cf::kLeases)) {
+      auto rec = txn.Read(spec, key);
+      if (!rec.ok() || !rec->has_value()) continue;
+      UnitRecord before = **rec;
+      if (before.status != storage::kPending) continue;
+      if (before.expiration.value_or(0) > now) {
+        skipped = std::min(skipped.value_or(INFINITY), *before.expiration);
+        continue;
+      }
       UnitRecord after = before;
       ++after.expiries;
       ++counters_.expired;
@@ -373,35 +419,8 @@ void Coordinator::Reap(Txn& txn, SpecState& spec, double now) {
       }
       PutUnit(txn, spec, key, &before, &after);
     }
-    // The next deadline is the first lease entry after `now` (untouched by this batch).
-    spec.next_deadline.reset();
-    auto next = store_->NewIterator(Cf::kLeases, bound, keys::PrefixEnd(prefix));
-    next->SeekToFirst();
-    if (next->Valid()) {
-      spec.next_deadline = storage::FromTimeKey(storage::DecodeIndexKey(next->key()).number);
-    }
-  }
-  if (spec.next_due && *spec.next_due <= now) {
-    auto it = store_->NewIterator(Cf::kDelayed, prefix, bound);
-    std::vector<std::string> due;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      due.emplace_back(storage::DecodeIndexKey(it->key()).unit_key);
-    }
-    for (const auto& key : due) {
-      auto rec = txn.Read(spec, key);
-      if (!rec.ok() || !rec->has_value()) continue;
-      UnitRecord before = **rec;
-      if (before.status != storage::kAvailable || before.not_before <= 0) continue;
-      UnitRecord after = before;
-      after.not_before = 0;
-      PutUnit(txn, spec, key, &before, &after);
-    }
-    spec.next_due.reset();
-    auto next = store_->NewIterator(Cf::kDelayed, bound, keys::PrefixEnd(prefix));
-    next->SeekToFirst();
-    if (next->Valid()) {
-      spec.next_due = storage::FromTimeKey(storage::DecodeIndexKey(next->key()).number);
-    }
+    auto next = next_time(Cf::kLeases, skipped);
+    if (next) spec.next_deadline = std::min(spec.next_deadline.value_or(INFINITY), *next);
   }
 }
 

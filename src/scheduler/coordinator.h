@@ -209,7 +209,9 @@ class Coordinator {
   void EndAttempt(Txn& txn, const SpecState& spec, std::string_view key,
                   const storage::UnitRecord& unit, const char* outcome, double now);
   Status ArchiveSpec(Txn& txn, SpecState& spec, double now);
-  Status RemoveSpec(Txn& txn, SpecState& spec);
+  // Deletes every row of the spec; `detach_edges` first releases units of other specs that
+  // wait for it.
+  Status RemoveSpec(Txn& txn, SpecState& spec, bool detach_edges);
   Status PruneWorkers(double now);
   Status ApplyDependencyEvent(Txn& txn, SpecState& spec, const std::string& key, int event);
   // Releases edges that cross into or out of `spec` before its units are removed wholesale.

@@ -51,10 +51,16 @@ StatusOr<std::vector<LockPath>> ParsePaths(const Value& paths) {
   return out;
 }
 
+// Whole seconds, as the Go daemon's integer timeouts: 0.5 is 0, which means the default.
 double TimeoutOf(const Value& v) {
-  double t = v.AsNumber().value_or(0);
+  const double t = std::floor(v.AsNumber().value_or(0));
   if (!std::isfinite(t) || t <= 0) return kDefaultLockTimeout;
-  return std::min(std::floor(t), kMaxLockTimeout);
+  return std::min(t, kMaxLockTimeout);
+}
+
+// A locker is identified by its id's bytes, whether sent as a byte or a text string.
+bool SameLocker(const Value& a, const Value& b) {
+  return a.is_string() && b.is_string() ? a.str() == b.str() : a == b;
 }
 
 // "[a b]", as the Go daemon printed paths.
@@ -159,7 +165,7 @@ StatusOr<std::pair<bool, std::string>> Coordinator::Renew(const Value& locker,
   for (const auto& p : parsed) {
     auto held = LiveLock(store_, p.key, now);
     if (!held) return std::make_pair(false, PathText(p.path) + " is held by None");
-    if (!(held->owner == locker)) {
+    if (!SameLocker(held->owner, locker)) {
       return std::make_pair(false, PathText(p.path) + " is held by " + OwnerText(held->owner));
     }
   }
@@ -189,7 +195,7 @@ StatusOr<std::pair<bool, std::string>> Coordinator::Unlock(const Value& locker,
   for (const auto& p : parsed) {
     auto held = LiveLock(store_, p.key, now);
     if (!held) return std::make_pair(false, PathText(p.path) + " is not held");
-    if (!(held->owner == locker)) {
+    if (!SameLocker(held->owner, locker)) {
       return std::make_pair(false, PathText(p.path) + " is held by " + OwnerText(held->owner));
     }
   }

@@ -62,8 +62,8 @@ ListSpecsResult Coordinator::ListWorkSpecs(const Value& start,
   return out;
 }
 
-Status Coordinator::RemoveSpec(Txn& txn, SpecState& spec) {
-  COORD_RETURN_IF_ERROR(DetachSpecEdges(txn, spec));
+Status Coordinator::RemoveSpec(Txn& txn, SpecState& spec, bool detach_edges) {
+  if (detach_edges) COORD_RETURN_IF_ERROR(DetachSpecEdges(txn, spec));
   const std::string prefix = keys::Spec(spec.id);
   const std::string end = keys::PrefixEnd(prefix);
   for (const auto& info : storage::kColumnFamilies) {
@@ -78,7 +78,7 @@ Status Coordinator::DelWorkSpec(const Value& name) {
   SpecState* spec = Find(name);
   if (!spec) return Status::NotFound("no such work_spec " + PyRepr(name));
   Txn txn(this);
-  COORD_RETURN_IF_ERROR(RemoveSpec(txn, *spec));
+  COORD_RETURN_IF_ERROR(RemoveSpec(txn, *spec, true));
   const std::string key = spec->name_bytes;
   const storage::SpecId id = spec->id;
   COORD_RETURN_IF_ERROR(txn.Commit());
@@ -90,7 +90,9 @@ Status Coordinator::DelWorkSpec(const Value& name) {
 StatusOr<size_t> Coordinator::Clear() {
   Txn txn(this);
   const size_t n = specs_.size();
-  for (auto& [name, spec] : specs_) COORD_RETURN_IF_ERROR(RemoveSpec(txn, *spec));
+  // Every unit goes, so no edge needs releasing (releasing one could write rows of a spec
+  // whose range is already deleted earlier in this batch).
+  for (auto& [name, spec] : specs_) COORD_RETURN_IF_ERROR(RemoveSpec(txn, *spec, false));
   COORD_RETURN_IF_ERROR(txn.Commit());
   specs_.clear();
   by_id_.clear();

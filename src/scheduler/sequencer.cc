@@ -38,6 +38,12 @@ void Sequencer::Loop() {
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
+      if (failed_) {
+        // Nothing more is acknowledged; wait for Stop without spinning.
+        cv_.wait(lock, [&] { return stopping_; });
+        queue_.clear();
+        break;
+      }
       cv_.wait_until(lock, next_tick, [&] { return stopping_ || !queue_.empty(); });
       group.swap(queue_);
       if (group.empty() && stopping_) break;

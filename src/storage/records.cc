@@ -17,7 +17,7 @@ StatusOr<Value> Open(std::string_view bytes, size_t min_len, std::string_view wh
   if (!v->is_array() || v->items().size() < min_len || !v->items()[0].is_int()) {
     return Status::Corruption(std::string(what) + " record has the wrong shape");
   }
-  if (v->items()[0].raw_num() != kRecordVersion) {
+  if (v->items()[0].kind() != Value::Kind::kUInt || v->items()[0].raw_num() != kRecordVersion) {
     return Status::Corruption(std::string(what) + " record has an unknown version");
   }
   return v;
@@ -79,8 +79,10 @@ StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
   auto& it = v.mutable_items();
   UnitRecord r;
   r.key_is_text = it[1].is_bool() && it[1].as_bool();
+  if (U(it[2]) < kAvailable || U(it[2]) > kFailed) {
+    return Status::Corruption("unit record has a bad status");
+  }
   r.status = static_cast<int>(U(it[2]));
-  if (!ValidStatus(r.status)) return Status::Corruption("unit record has a bad status");
   r.priority = Num(it[3]);
   r.data = std::move(it[4]);
   r.worker_id = std::move(it[5]);

@@ -5,6 +5,7 @@
 #include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -36,7 +37,9 @@ struct Store::Rep {
   rocksdb::ColumnFamilyHandle* h(Cf cf) const { return handles[CfIndex(cf)]; }
   ~Rep() {
     if (db) {
-      for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
+      for (auto* handle : handles) {
+        if (handle) db->DestroyColumnFamilyHandle(handle);
+      }
       db->Close();
     }
   }
@@ -138,7 +141,25 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   rocksdb::DB* db = nullptr;
   rocksdb::Status s;
   if (options.read_only) {
-    s = rocksdb::DB::OpenForReadOnly(dbo, options.path, cfs, &store->rep_->handles, &db);
+    // Open only the column families the store has (an older store may lack newer, empty ones);
+    // missing ones read as empty.
+    std::vector<std::string> existing;
+    s = rocksdb::DB::ListColumnFamilies(dbo, options.path, &existing);
+    if (!s.ok()) return FromRocks(s, "cannot open store at " + options.path);
+    std::vector<rocksdb::ColumnFamilyDescriptor> present;
+    std::vector<size_t> index;
+    for (size_t i = 0; i < cfs.size(); ++i) {
+      if (std::find(existing.begin(), existing.end(), cfs[i].name) != existing.end()) {
+        present.push_back(cfs[i]);
+        index.push_back(i);
+      }
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    s = rocksdb::DB::OpenForReadOnly(dbo, options.path, present, &handles, &db);
+    if (s.ok()) {
+      store->rep_->handles.assign(cfs.size(), nullptr);
+      for (size_t i = 0; i < index.size(); ++i) store->rep_->handles[index[i]] = handles[i];
+    }
   } else {
     s = rocksdb::DB::Open(dbo, options.path, cfs, &store->rep_->handles, &db);
   }
@@ -154,18 +175,41 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 }
 
 Status Store::Get(Cf cf, std::string_view key, std::string* value) const {
+  if (!rep_->h(cf)) return Status::NotFound("key not found");
   auto s = rep_->db->Get(rocksdb::ReadOptions(), rep_->h(cf), S(key), value);
   if (s.IsNotFound()) return Status::NotFound("key not found");
   return FromRocks(s, "get");
 }
 
+namespace {
+class EmptyIterator : public Iterator {
+ public:
+  void Seek(std::string_view) override {}
+  void SeekToFirst() override {}
+  bool Valid() const override { return false; }
+  void Next() override {}
+  std::string_view key() const override { return {}; }
+  std::string_view value() const override { return {}; }
+  Status status() const override { return Status::Ok(); }
+};
+}  // namespace
+
 std::unique_ptr<Iterator> Store::NewIterator(Cf cf, std::string_view lower,
                                              std::string_view upper) const {
+  if (!rep_->h(cf)) return std::make_unique<EmptyIterator>();
   return std::make_unique<RocksIterator>(rep_->db.get(), rep_->h(cf), lower, upper);
 }
 
 Status Store::Write(WriteBatch& batch) {
   if (batch.empty()) return Status::Ok();
+  // RocksDB refuses an empty or inverted range only after applying earlier operations of the
+  // batch: check first, so an error always means nothing was applied.
+  for (const auto& op : batch.rep_->ops) {
+    if (op.kind == WriteBatch::Rep::Op::kDeleteRange && !(op.a < op.b)) {
+      return Status::InvalidArgument("delete range with an end not after its start");
+    }
+    if (!rep_->h(op.cf)) return Status::FailedPrecondition("column family missing (read-only)");
+  }
   rocksdb::WriteBatch wb;
   for (const auto& op : batch.rep_->ops) {
     auto* h = rep_->h(op.cf);
@@ -219,7 +263,7 @@ Status Store::Checkpoint(const std::string& dir) {
 uint64_t Store::ApproximateSize() const {
   uint64_t total = 0, v = 0;
   for (auto* h : rep_->handles) {
-    if (rep_->db->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) total += v;
+    if (h && rep_->db->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) total += v;
   }
   return total;
 }

@@ -1,0 +1,321 @@
+// Unit tests for the Sequencer (src/scheduler/sequencer.h): jobs run in submission order on one
+// thread, replies (done callbacks) go out only after the group's sync, a failed sync is fatal and
+// acknowledges nothing more, Stop drains what was submitted, and concurrent submitters share syncs.
+#include "scheduler/sequencer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace coordinated::scheduler {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A thread-safe event log: "run3", "sync", "done3", ...
+class Log {
+ public:
+  void Add(std::string e) {
+    std::lock_guard<std::mutex> l(mu_);
+    events_.push_back(std::move(e));
+    cv_.notify_all();
+  }
+  std::vector<std::string> Events() {
+    std::lock_guard<std::mutex> l(mu_);
+    return events_;
+  }
+  size_t Count(const std::string& prefix) {
+    std::lock_guard<std::mutex> l(mu_);
+    size_t n = 0;
+    for (const auto& e : events_) n += e.rfind(prefix, 0) == 0;
+    return n;
+  }
+  // Waits (up to 5 s) until `n` events start with `prefix`.
+  bool WaitFor(const std::string& prefix, size_t n) {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, 5s, [&] {
+      size_t c = 0;
+      for (const auto& e : events_) c += e.rfind(prefix, 0) == 0;
+      return c >= n;
+    });
+  }
+  ptrdiff_t IndexOf(const std::string& e) {
+    std::lock_guard<std::mutex> l(mu_);
+    for (size_t i = 0; i < events_.size(); ++i) {
+      if (events_[i] == e) return static_cast<ptrdiff_t>(i);
+    }
+    return -1;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> events_;
+};
+
+// Submit, expecting the job to be accepted.
+void Submit(Sequencer& seq, std::function<void()> run, std::function<void()> done) {
+  EXPECT_TRUE(seq.Submit(std::move(run), std::move(done)));
+}
+
+TEST(SequencerTest, JobsRunInSubmissionOrderAndDoneFollowsSync) {
+  Log log;
+  Sequencer seq(
+      [&] {
+        log.Add("sync");
+        return Status::Ok();
+      },
+      nullptr, [&](const Status&) { log.Add("fatal"); });
+  seq.Start();
+  constexpr int kJobs = 200;
+  for (int i = 0; i < kJobs; ++i) {
+    Submit(
+        seq, [&, i] { log.Add("run" + std::to_string(i)); },
+        [&, i] { log.Add("done" + std::to_string(i)); });
+  }
+  ASSERT_TRUE(log.WaitFor("done", kJobs));
+  seq.Stop();
+  // Runs in order.
+  ptrdiff_t prev = -1;
+  for (int i = 0; i < kJobs; ++i) {
+    const ptrdiff_t at = log.IndexOf("run" + std::to_string(i));
+    ASSERT_GT(at, prev) << "run" << i << " out of order";
+    prev = at;
+  }
+  // Every done comes after its run and after a sync that came after its run.
+  const auto events = log.Events();
+  for (int i = 0; i < kJobs; ++i) {
+    const ptrdiff_t run = log.IndexOf("run" + std::to_string(i));
+    const ptrdiff_t done = log.IndexOf("done" + std::to_string(i));
+    ASSERT_GT(done, run);
+    bool synced = false;
+    for (ptrdiff_t k = run + 1; k < done; ++k) synced |= events[static_cast<size_t>(k)] == "sync";
+    EXPECT_TRUE(synced) << "done" << i << " went out before a sync";
+  }
+  EXPECT_EQ(log.Count("fatal"), 0u);
+  EXPECT_GE(seq.groups(), 1u);
+}
+
+TEST(SequencerTest, EverythingRunsOnTheSequencerThread) {
+  std::mutex mu;
+  std::vector<std::thread::id> ids;
+  auto note = [&] {
+    std::lock_guard<std::mutex> l(mu);
+    ids.push_back(std::this_thread::get_id());
+  };
+  std::atomic<int> done{0};
+  Sequencer seq(
+      [&] {
+        note();
+        return Status::Ok();
+      },
+      [&] {
+        note();
+        return 0.01;
+      },
+      nullptr);
+  seq.Start();
+  for (int i = 0; i < 10; ++i)
+    Submit(seq, note, [&] {
+      note();
+      ++done;
+    });
+  for (int i = 0; i < 500 && done < 10; ++i) std::this_thread::sleep_for(2ms);
+  seq.Stop();
+  ASSERT_EQ(done.load(), 10);
+  ASSERT_FALSE(ids.empty());
+  for (const auto& id : ids) {
+    EXPECT_EQ(id, ids[0]);
+    EXPECT_NE(id, std::this_thread::get_id());
+  }
+}
+
+TEST(SequencerTest, ConcurrentSubmittersShareSyncs) {
+  // The first sync blocks until every job has been submitted: the rest form one group.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> syncs{0}, done{0};
+  Sequencer seq(
+      [&] {
+        if (syncs++ == 0) {
+          std::unique_lock<std::mutex> l(mu);
+          cv.wait_for(l, 5s, [&] { return release; });
+        }
+        return Status::Ok();
+      },
+      nullptr, nullptr);
+  seq.Start();
+  constexpr int kJobs = 100;
+  Submit(
+      seq, [] {}, [&] { ++done; });
+  std::this_thread::sleep_for(20ms);  // the first group is syncing now
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kJobs / 4; ++i)
+        Submit(
+            seq, [] {}, [&] { ++done; });
+    });
+  }
+  for (auto& t : threads) t.join();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (int i = 0; i < 1000 && done < kJobs + 1; ++i) std::this_thread::sleep_for(2ms);
+  seq.Stop();
+  EXPECT_EQ(done.load(), kJobs + 1);
+  EXPECT_LE(syncs.load(), 4) << "101 jobs submitted during one sync need about two syncs";
+}
+
+TEST(SequencerTest, FailedSyncIsFatalAndAcknowledgesNothing) {
+  Log log;
+  std::atomic<bool> fail{false};
+  std::atomic<int> fatal{0};
+  Status fatal_status;
+  std::mutex fm;
+  Sequencer seq(
+      [&] {
+        log.Add("sync");
+        return fail ? Status::IOError("disk gone") : Status::Ok();
+      },
+      nullptr,
+      [&](const Status& s) {
+        std::lock_guard<std::mutex> l(fm);
+        fatal_status = s;
+        ++fatal;
+      });
+  seq.Start();
+  Submit(
+      seq, [&] { log.Add("run0"); }, [&] { log.Add("done0"); });
+  ASSERT_TRUE(log.WaitFor("done0", 1));
+  // Block the sequencer in a job so that the next ones form one group with the failing sync.
+  std::mutex gate;
+  gate.lock();
+  Submit(
+      seq,
+      [&] {
+        std::lock_guard<std::mutex> l(gate);
+        log.Add("run1");
+      },
+      [&] { log.Add("done1"); });
+  std::this_thread::sleep_for(20ms);
+  Submit(
+      seq, [&] { log.Add("run2"); }, [&] { log.Add("done2"); });
+  fail = true;
+  gate.unlock();
+  for (int i = 0; i < 1000 && fatal == 0; ++i) std::this_thread::sleep_for(2ms);
+  ASSERT_EQ(fatal.load(), 1);
+  {
+    std::lock_guard<std::mutex> l(fm);
+    EXPECT_EQ(fatal_status.code(), Code::kIOError);
+    EXPECT_EQ(fatal_status.message(), "disk gone");
+  }
+  // Later submissions are neither run nor acknowledged.
+  Submit(
+      seq, [&] { log.Add("run3"); }, [&] { log.Add("done3"); });
+  std::this_thread::sleep_for(50ms);
+  seq.Stop();
+  EXPECT_EQ(log.Count("done1"), 0u);
+  EXPECT_EQ(log.Count("done2"), 0u);
+  EXPECT_EQ(log.Count("run3"), 0u);
+  EXPECT_EQ(log.Count("done3"), 0u);
+  EXPECT_EQ(fatal.load(), 1) << "on_fatal is called once";
+}
+
+TEST(SequencerTest, StopDrainsQueuedJobsAndDropsLaterOnes) {
+  Log log;
+  Sequencer seq(
+      [&] {
+        log.Add("sync");
+        return Status::Ok();
+      },
+      nullptr, nullptr);
+  seq.Start();
+  std::mutex gate;
+  gate.lock();
+  Submit(
+      seq,
+      [&] {
+        std::lock_guard<std::mutex> l(gate);
+        log.Add("run0");
+      },
+      [&] { log.Add("done0"); });
+  std::this_thread::sleep_for(20ms);  // job 0 is running and blocked
+  for (int i = 1; i <= 20; ++i) {
+    Submit(
+        seq, [&, i] { log.Add("run" + std::to_string(i)); },
+        [&, i] { log.Add("done" + std::to_string(i)); });
+  }
+  std::thread stopper([&] { seq.Stop(); });
+  std::this_thread::sleep_for(20ms);
+  gate.unlock();
+  stopper.join();
+  EXPECT_EQ(log.Count("run"), 21u);
+  EXPECT_EQ(log.Count("done"), 21u) << "queued jobs run and are acknowledged before Stop returns";
+  // After Stop: refused, so the caller can answer for it.
+  EXPECT_FALSE(seq.Submit([&] { log.Add("late"); }, [&] { log.Add("late-done"); }));
+  std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(log.Count("late"), 0u);
+  seq.Stop();  // idempotent
+}
+
+TEST(SequencerTest, TickRunsPeriodicallyAtTheRequestedInterval) {
+  std::atomic<int> ticks{0};
+  Sequencer seq([] { return Status::Ok(); },
+                [&] {
+                  ++ticks;
+                  return 0.005;
+                },
+                nullptr);
+  seq.Start();
+  std::this_thread::sleep_for(200ms);
+  seq.Stop();
+  EXPECT_GE(ticks.load(), 5) << "a 5 ms tick over 200 ms";
+  EXPECT_LE(ticks.load(), 200);
+
+  std::atomic<int> slow{0};
+  Sequencer lazy([] { return Status::Ok(); },
+                 [&] {
+                   ++slow;
+                   return 10.0;
+                 },
+                 nullptr);
+  lazy.Start();
+  std::atomic<int> done{0};
+  for (int i = 0; i < 5; ++i)
+    Submit(
+        lazy, [] {}, [&] { ++done; });
+  for (int i = 0; i < 500 && done < 5; ++i) std::this_thread::sleep_for(2ms);
+  lazy.Stop();
+  EXPECT_EQ(done.load(), 5);
+  EXPECT_EQ(slow.load(), 1) << "jobs do not make the tick run early";
+}
+
+TEST(SequencerTest, StopWithoutStartAndDestructorStop) {
+  {
+    Sequencer never(nullptr, nullptr, nullptr);
+    never.Stop();
+  }
+  std::atomic<int> done{0};
+  {
+    Sequencer seq([] { return Status::Ok(); }, nullptr, nullptr);
+    seq.Start();
+    for (int i = 0; i < 5; ++i)
+      Submit(
+          seq, [] {}, [&] { ++done; });
+  }  // the destructor stops and drains
+  EXPECT_EQ(done.load(), 5);
+}
+
+}  // namespace
+}  // namespace coordinated::scheduler

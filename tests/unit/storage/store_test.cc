@@ -1,0 +1,537 @@
+// Unit tests for the Store (src/storage/store.h) and the format version checks of
+// src/storage/migrations.h, against a real RocksDB in a temporary directory.
+#include "storage/store.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/column_families.h"
+#include "storage/keys.h"
+#include "storage/migrations.h"
+#include "unit/temp_store.h"
+
+namespace coordinated::storage {
+namespace {
+
+using coordtest::OpenStoreAt;
+using coordtest::TempDir;
+
+// Every key/value of one column family, in iteration order.
+std::vector<std::pair<std::string, std::string>> Scan(const Store* store, Cf cf,
+                                                      std::string_view lower = "",
+                                                      std::string_view upper = "") {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto it = store->NewIterator(cf, lower, upper);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out.emplace_back(std::string(it->key()), std::string(it->value()));
+  }
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  return out;
+}
+
+std::vector<std::string> Keys(const Store* store, Cf cf, std::string_view lower = "",
+                              std::string_view upper = "") {
+  std::vector<std::string> out;
+  for (auto& [k, v] : Scan(store, cf, lower, upper)) out.push_back(k);
+  return out;
+}
+
+std::string GetOrDie(const Store* store, Cf cf, std::string_view key) {
+  std::string v;
+  Status s = store->Get(cf, key, &v);
+  EXPECT_TRUE(s.ok()) << "get " << key << ": " << s.ToString();
+  return v;
+}
+
+bool Has(const Store* store, Cf cf, std::string_view key) {
+  std::string v;
+  Status s = store->Get(cf, key, &v);
+  EXPECT_TRUE(s.ok() || s.code() == Code::kNotFound) << s.ToString();
+  return s.ok();
+}
+
+class StoreTest : public coordtest::TempStoreTest {};
+
+// ---------------------------------------------------------------------------------------------
+// Open and create
+
+TEST_F(StoreTest, OpenCreatesTheStoreWithEveryColumnFamily) {
+  EXPECT_TRUE(std::filesystem::exists(db_path() + "/CURRENT"));
+  EXPECT_EQ(store()->path(), db_path());
+  EXPECT_TRUE(store()->sync_enabled());
+  // Every column family is usable and starts empty (apart from the stamped meta).
+  for (const auto& info : kColumnFamilies) {
+    if (info.cf == Cf::kMeta) continue;
+    EXPECT_TRUE(Scan(store(), info.cf).empty()) << info.name;
+  }
+  EXPECT_EQ(Keys(store(), Cf::kMeta), std::vector<std::string>{"format_version"});
+}
+
+TEST(StoreOpenTest, MissingStoreWithoutCreateIfMissingFails) {
+  TempDir dir;
+  StoreOptions o;
+  o.path = dir.path() + "/absent";
+  o.create_if_missing = false;
+  auto s = Store::Open(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find(o.path), std::string::npos) << s.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(o.path + "/CURRENT"));
+}
+
+TEST(StoreOpenTest, ReadOnlyOpenOfAMissingStoreFails) {
+  TempDir dir;
+  auto s = OpenStoreAt(dir.path() + "/absent", true, /*read_only=*/true);
+  EXPECT_FALSE(s.ok());
+}
+
+TEST(StoreOpenTest, SecondWritableOpenOfTheSameDirectoryFails) {
+  TempDir dir;
+  auto a = OpenStoreAt(dir.path() + "/db");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = OpenStoreAt(dir.path() + "/db");
+  EXPECT_FALSE(b.ok()) << "RocksDB's LOCK file must keep a second writer out";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes through WriteBatch
+
+TEST_F(StoreTest, PutGetDeleteAcrossColumnFamilies) {
+  WriteBatch b;
+  EXPECT_TRUE(b.empty());
+  b.Put(Cf::kUnits, "k", "units-value");
+  b.Put(Cf::kReady, "k", "ready-value");
+  b.Put(Cf::kWorkers, std::string("\x00\xff", 2), std::string("\x00v", 2));
+  EXPECT_EQ(b.Count(), 3u);
+  ASSERT_TRUE(store()->Write(b).ok());
+  EXPECT_EQ(GetOrDie(store(), Cf::kUnits, "k"), "units-value");
+  EXPECT_EQ(GetOrDie(store(), Cf::kReady, "k"), "ready-value");  // same key, other family
+  EXPECT_EQ(GetOrDie(store(), Cf::kWorkers, std::string("\x00\xff", 2)), std::string("\x00v", 2));
+  EXPECT_FALSE(Has(store(), Cf::kLeases, "k"));
+
+  std::string v = "untouched";
+  Status missing = store()->Get(Cf::kUnits, "nope", &v);
+  EXPECT_EQ(missing.code(), Code::kNotFound);
+
+  WriteBatch d;
+  d.Delete(Cf::kUnits, "k");
+  d.Delete(Cf::kUnits, "never-existed");  // deleting a missing key is fine
+  ASSERT_TRUE(store()->Write(d).ok());
+  EXPECT_FALSE(Has(store(), Cf::kUnits, "k"));
+  EXPECT_TRUE(Has(store(), Cf::kReady, "k"));
+}
+
+TEST_F(StoreTest, OperationsInOneBatchApplyInOrder) {
+  WriteBatch b;
+  b.Put(Cf::kUnits, "a", "1");
+  b.Delete(Cf::kUnits, "a");  // put then delete: gone
+  b.Delete(Cf::kUnits, "b");
+  b.Put(Cf::kUnits, "b", "2");  // delete then put: present
+  b.Put(Cf::kUnits, "c", "old");
+  b.Put(Cf::kUnits, "c", "new");  // last put wins
+  ASSERT_TRUE(store()->Write(b).ok());
+  EXPECT_FALSE(Has(store(), Cf::kUnits, "a"));
+  EXPECT_EQ(GetOrDie(store(), Cf::kUnits, "b"), "2");
+  EXPECT_EQ(GetOrDie(store(), Cf::kUnits, "c"), "new");
+}
+
+TEST_F(StoreTest, DeleteRangeRemovesHalfOpenInterval) {
+  WriteBatch b;
+  for (const char* k : {"a", "b", "b\x01", "c", "d", "e"}) b.Put(Cf::kAttempts, k, k);
+  b.Put(Cf::kUnits, "c", "other family");
+  ASSERT_TRUE(store()->Write(b).ok());
+  WriteBatch r;
+  r.DeleteRange(Cf::kAttempts, "b", "d");  // [b, d)
+  ASSERT_TRUE(store()->Write(r).ok());
+  EXPECT_EQ(Keys(store(), Cf::kAttempts), (std::vector<std::string>{"a", "d", "e"}));
+  EXPECT_TRUE(Has(store(), Cf::kUnits, "c"));
+  // A put after a range delete in the same batch survives it.
+  WriteBatch again;
+  again.DeleteRange(Cf::kAttempts, "a", "z");
+  again.Put(Cf::kAttempts, "m", "kept");
+  ASSERT_TRUE(store()->Write(again).ok());
+  EXPECT_EQ(Keys(store(), Cf::kAttempts), (std::vector<std::string>{"m"}));
+}
+
+TEST_F(StoreTest, DeleteRangeByPrefixEndClearsOneSpec) {
+  WriteBatch b;
+  for (SpecId id : {1u, 2u, 3u}) {
+    b.Put(Cf::kUnits, keys::Unit(id, ""), "x");
+    b.Put(Cf::kUnits, keys::Unit(id, std::string(8, '\xff')), "x");
+  }
+  ASSERT_TRUE(store()->Write(b).ok());
+  WriteBatch r;
+  r.DeleteRange(Cf::kUnits, keys::Spec(2), keys::PrefixEnd(keys::Spec(2)));
+  ASSERT_TRUE(store()->Write(r).ok());
+  auto left = Keys(store(), Cf::kUnits);
+  ASSERT_EQ(left.size(), 4u);
+  for (const auto& k : left) EXPECT_NE(GetU32(k), 2u);
+}
+
+TEST_F(StoreTest, WriteBatchClearMoveAndEmptyWrite) {
+  WriteBatch b;
+  b.Put(Cf::kUnits, "a", "1");
+  b.Clear();
+  EXPECT_TRUE(b.empty());
+  ASSERT_TRUE(store()->Write(b).ok());  // empty: nothing happens
+  EXPECT_FALSE(Has(store(), Cf::kUnits, "a"));
+
+  WriteBatch src;
+  src.Put(Cf::kUnits, "moved", "1");
+  WriteBatch dst(std::move(src));
+  EXPECT_EQ(dst.Count(), 1u);
+  ASSERT_TRUE(store()->Write(dst).ok());
+  EXPECT_TRUE(Has(store(), Cf::kUnits, "moved"));
+  // A batch can be written twice (Write does not consume it).
+  WriteBatch twice;
+  twice.Put(Cf::kUnits, "t", "1");
+  ASSERT_TRUE(store()->Write(twice).ok());
+  EXPECT_EQ(twice.Count(), 1u);
+}
+
+// A batch that RocksDB refuses leaves nothing behind: Write's contract is "an error means nothing
+// was applied". RocksDB checks a range delete's bounds only while inserting into the memtable,
+// after the WAL write and after the earlier operations of the batch were applied.
+TEST_F(StoreTest, RefusedBatchAppliesNothing) {
+  WriteBatch b;
+  b.Put(Cf::kUnits, "first", "1");
+  b.DeleteRange(Cf::kUnits, "z", "a");  // end before begin
+  b.Put(Cf::kUnits, "last", "1");
+  Status s = store()->Write(b);
+  ASSERT_FALSE(s.ok());
+  EXPECT_FALSE(Has(store(), Cf::kUnits, "first")) << s.ToString();
+  EXPECT_FALSE(Has(store(), Cf::kUnits, "last"));
+  ReopenStore();
+  EXPECT_FALSE(Has(store(), Cf::kUnits, "first"));
+  EXPECT_FALSE(Has(store(), Cf::kUnits, "last"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Iterators
+
+TEST_F(StoreTest, IteratorsRespectBoundsAndSeek) {
+  WriteBatch b;
+  const std::vector<std::string> all = {std::string("\x00", 1),    "a", "b",
+                                        std::string("b\x00x", 3),  "c", "d",
+                                        std::string("\xff\xff", 2)};
+  for (const auto& k : all) b.Put(Cf::kByStatus, k, "v:" + k);
+  b.Put(Cf::kCompleted, "b", "other family");
+  ASSERT_TRUE(store()->Write(b).ok());
+
+  EXPECT_EQ(Keys(store(), Cf::kByStatus), all);
+  EXPECT_EQ(Keys(store(), Cf::kByStatus, "b", "d"),
+            (std::vector<std::string>{"b", std::string("b\x00x", 3), "c"}));
+  EXPECT_EQ(Keys(store(), Cf::kByStatus, "", "b"),
+            (std::vector<std::string>{std::string("\x00", 1), "a"}));
+  EXPECT_EQ(Keys(store(), Cf::kByStatus, "c", ""),
+            (std::vector<std::string>{"c", "d", std::string("\xff\xff", 2)}));
+  EXPECT_TRUE(Keys(store(), Cf::kByStatus, "e", "f").empty());
+  EXPECT_EQ(Keys(store(), Cf::kCompleted), std::vector<std::string>{"b"});
+
+  auto it = store()->NewIterator(Cf::kByStatus, "a", "d");
+  it->Seek("b\x01");
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "c");
+  EXPECT_EQ(it->value(), "v:c");
+  it->Next();
+  EXPECT_FALSE(it->Valid());  // "d" is the exclusive upper bound
+  it->Seek("zzz");
+  EXPECT_FALSE(it->Valid());
+  it->SeekToFirst();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "a");
+  EXPECT_TRUE(it->status().ok());
+}
+
+TEST_F(StoreTest, IteratorSeesWritesMadeBeforeItWasCreated) {
+  WriteBatch b;
+  b.Put(Cf::kLeases, "k1", "");
+  ASSERT_TRUE(store()->Write(b).ok());
+  auto it = store()->NewIterator(Cf::kLeases, "", "");
+  WriteBatch later;
+  later.Put(Cf::kLeases, "k0", "");
+  ASSERT_TRUE(store()->Write(later).ok());
+  std::vector<std::string> seen;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) seen.emplace_back(it->key());
+  // An iterator reads a consistent snapshot taken when it was made.
+  EXPECT_EQ(seen, std::vector<std::string>{"k1"});
+  EXPECT_EQ(Keys(store(), Cf::kLeases), (std::vector<std::string>{"k0", "k1"}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durability across reopen
+
+TEST_F(StoreTest, ReopenKeepsData) {
+  WriteBatch b;
+  for (const auto& info : kColumnFamilies) {
+    b.Put(info.cf, std::string("key-") + std::string(info.name), std::string(info.name));
+  }
+  ASSERT_TRUE(store()->Write(b).ok());
+  ASSERT_TRUE(store()->Sync().ok());
+  ReopenStore();
+  for (const auto& info : kColumnFamilies) {
+    EXPECT_EQ(GetOrDie(store(), info.cf, std::string("key-") + std::string(info.name)), info.name);
+  }
+  // Unsynced writes survive a clean close too (the WAL is in the OS either way).
+  WriteBatch u;
+  u.Put(Cf::kUnits, "unsynced", "1");
+  ASSERT_TRUE(store()->Write(u).ok());
+  ReopenStore();
+  EXPECT_TRUE(Has(store(), Cf::kUnits, "unsynced"));
+  // And with sync off.
+  ReopenStore(/*sync=*/false);
+  EXPECT_FALSE(store()->sync_enabled());
+  WriteBatch n;
+  n.Put(Cf::kUnits, "nosync", "1");
+  ASSERT_TRUE(store()->Write(n).ok());
+  ReopenStore();
+  EXPECT_TRUE(Has(store(), Cf::kUnits, "nosync"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Format version
+
+TEST_F(StoreTest, NewStoreIsStampedWithTheFormatVersion) {
+  auto v = ReadFormatVersion(store());
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(*v, kFormatVersion);
+  // 8 bytes, big-endian, in the default column family.
+  std::string raw = GetOrDie(store(), Cf::kMeta, keys::kFormatVersion);
+  ASSERT_EQ(raw.size(), 8u);
+  EXPECT_EQ(GetU64(raw), kFormatVersion);
+  std::string expected;
+  PutU64(&expected, kFormatVersion);
+  EXPECT_EQ(raw, expected);
+  EXPECT_TRUE(CheckFormatVersion(store()).ok());
+  // Reopening keeps the version and does not rewrite it.
+  ReopenStore();
+  EXPECT_EQ(*ReadFormatVersion(store()), kFormatVersion);
+}
+
+TEST_F(StoreTest, MigrationStepsAreOrderedAndEndAtTheCurrentVersion) {
+  uint64_t v = 1;
+  for (const auto& step : Migrations()) {
+    EXPECT_EQ(step.from, v) << step.doc;
+    EXPECT_GT(step.to, step.from) << step.doc;
+    EXPECT_FALSE(step.doc.empty());
+    EXPECT_TRUE(static_cast<bool>(step.apply)) << step.doc;
+    v = step.to;
+  }
+  EXPECT_EQ(v, kFormatVersion) << "the last migration must reach kFormatVersion";
+}
+
+void SetFormatVersion(Store* store, uint64_t version) {
+  std::string v;
+  PutU64(&v, version);
+  WriteBatch b;
+  b.Put(Cf::kMeta, keys::kFormatVersion, v);
+  ASSERT_TRUE(store->Write(b).ok());
+  ASSERT_TRUE(store->Sync().ok());
+}
+
+TEST_F(StoreTest, NewerStoreIsRefusedNamingBothVersions) {
+  SetFormatVersion(store(), kFormatVersion + 1);
+  CloseStore();
+  for (bool read_only : {false, true}) {
+    auto s = OpenStoreAt(db_path(), true, read_only);
+    ASSERT_FALSE(s.ok()) << "read_only=" << read_only;
+    EXPECT_EQ(s.status().code(), Code::kFailedPrecondition) << s.status().ToString();
+    const std::string& m = s.status().message();
+    EXPECT_NE(m.find("format version " + std::to_string(kFormatVersion + 1)), std::string::npos)
+        << m;
+    EXPECT_NE(m.find("(" + std::to_string(kFormatVersion) + ")"), std::string::npos) << m;
+    EXPECT_NE(m.find(db_path()), std::string::npos) << m;
+  }
+  // (The read-only pass runs after the writable refusal: the refusal changed nothing.)
+}
+
+TEST_F(StoreTest, MalformedFormatVersionIsCorruption) {
+  WriteBatch b;
+  b.Put(Cf::kMeta, keys::kFormatVersion, "v1");
+  ASSERT_TRUE(store()->Write(b).ok());
+  auto v = ReadFormatVersion(store());
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), Code::kCorruption);
+  CloseStore();
+  auto s = OpenStoreAt(db_path());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Code::kCorruption) << s.status().ToString();
+}
+
+TEST_F(StoreTest, StoreWithSpecsButNoVersionIsRefused) {
+  WriteBatch b;
+  b.Put(Cf::kSpecs, keys::Spec(1), "a spec record");
+  b.Delete(Cf::kMeta, keys::kFormatVersion);
+  ASSERT_TRUE(store()->Write(b).ok());
+  ASSERT_EQ(*ReadFormatVersion(store()), 0u);
+  CloseStore();
+  auto s = OpenStoreAt(db_path());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Code::kCorruption) << s.status().ToString();
+  EXPECT_NE(s.status().message().find("no format version"), std::string::npos);
+}
+
+TEST_F(StoreTest, EmptyStoreWithoutVersionIsStampedOnOpen) {
+  WriteBatch b;
+  b.Delete(Cf::kMeta, keys::kFormatVersion);
+  b.Put(Cf::kWorkers, "w", "not a spec");  // only specs make a store "not ours"
+  ASSERT_TRUE(store()->Write(b).ok());
+  ReopenStore();
+  EXPECT_EQ(*ReadFormatVersion(store()), kFormatVersion);
+  EXPECT_TRUE(Has(store(), Cf::kWorkers, "w"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read-only opens (coordinate-admin with the daemon up or down)
+
+TEST_F(StoreTest, ReadOnlyOpenOfAnExistingStore) {
+  WriteBatch b;
+  b.Put(Cf::kUnits, "u", "1");
+  b.Put(Cf::kSpecs, keys::Spec(1), "s");
+  ASSERT_TRUE(store()->Write(b).ok());
+  ASSERT_TRUE(store()->Sync().ok());
+  {
+    // While the writer is still open.
+    auto ro = OpenStoreAt(db_path(), true, /*read_only=*/true);
+    ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+    EXPECT_EQ(GetOrDie(ro->get(), Cf::kUnits, "u"), "1");
+    EXPECT_EQ(*ReadFormatVersion(ro->get()), kFormatVersion);
+  }
+  CloseStore();
+  auto ro = OpenStoreAt(db_path(), true, /*read_only=*/true);
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  Store* r = ro->get();
+  EXPECT_EQ(GetOrDie(r, Cf::kUnits, "u"), "1");
+  EXPECT_EQ(Keys(r, Cf::kSpecs), std::vector<std::string>{keys::Spec(1)});
+  // Writes are refused and nothing changes.
+  WriteBatch w;
+  w.Put(Cf::kUnits, "x", "1");
+  EXPECT_FALSE(r->Write(w).ok());
+  EXPECT_FALSE(Has(r, Cf::kUnits, "x"));
+  ro->reset();
+  OpenStore();
+  EXPECT_FALSE(Has(store(), Cf::kUnits, "x"));
+}
+
+// A version-1 store written before the locks and dependency families were added (commit
+// 2f7ca1f added them without a format version change) lacks those column families. A writable
+// open creates them; a read-only open (coordinate-admin with the daemon down) must work too.
+TEST(StoreOpenTest, ReadOnlyOpenOfAStoreMissingALaterColumnFamily) {
+  TempDir dir;
+  const std::string path = dir.path() + "/db";
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    o.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& info : kColumnFamilies) {
+      if (info.cf == Cf::kLocks || info.cf == Cf::kDepsForward || info.cf == Cf::kDepsReverse) {
+        continue;
+      }
+      cfs.emplace_back(std::string(info.name), rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, path, cfs, &handles, &db).ok());
+    std::string v;
+    PutU64(&v, 1);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[0], "format_version", v).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[2], keys::Unit(1, "u"), "x").ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  auto ro = OpenStoreAt(path, true, /*read_only=*/true);
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  EXPECT_EQ(GetOrDie(ro->get(), Cf::kUnits, keys::Unit(1, "u")), "x");
+  EXPECT_TRUE(Scan(ro->get(), Cf::kLocks).empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sync: one fsync per dirty group, none when clean or when sync is off
+
+TEST_F(StoreTest, SyncCountsOnlyWhenDirty) {
+  const uint64_t base = store()->syncs();
+  ASSERT_TRUE(store()->Sync().ok());
+  EXPECT_EQ(store()->syncs(), base) << "nothing written: no fsync";
+  WriteBatch b;
+  b.Put(Cf::kUnits, "a", "1");
+  ASSERT_TRUE(store()->Write(b).ok());
+  ASSERT_TRUE(store()->Write(b).ok());  // two writes, one group
+  ASSERT_TRUE(store()->Sync().ok());
+  EXPECT_EQ(store()->syncs(), base + 1);
+  ASSERT_TRUE(store()->Sync().ok());
+  EXPECT_EQ(store()->syncs(), base + 1) << "clean again after a sync";
+  WriteBatch empty;
+  ASSERT_TRUE(store()->Write(empty).ok());
+  ASSERT_TRUE(store()->Sync().ok());
+  EXPECT_EQ(store()->syncs(), base + 1) << "an empty batch does not make the store dirty";
+  ASSERT_TRUE(store()->Write(b).ok());
+  ASSERT_TRUE(store()->Sync().ok());
+  EXPECT_EQ(store()->syncs(), base + 2);
+}
+
+TEST_F(StoreTest, OpeningANewStoreSyncsItsStamp) {
+  // The fixture created a new store: the version stamp was synced once.
+  EXPECT_EQ(store()->syncs(), 1u);
+  ReopenStore();  // an existing, current store: nothing to write, nothing to sync
+  EXPECT_EQ(store()->syncs(), 0u);
+}
+
+TEST_F(StoreTest, SyncOffNeverSyncs) {
+  ReopenStore(/*sync=*/false);
+  WriteBatch b;
+  b.Put(Cf::kUnits, "a", "1");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store()->Write(b).ok());
+    ASSERT_TRUE(store()->Sync().ok());
+  }
+  EXPECT_EQ(store()->syncs(), 0u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoint
+
+TEST_F(StoreTest, CheckpointOpensAsAStoreWithTheSameData) {
+  WriteBatch b;
+  for (const auto& info : kColumnFamilies) {
+    for (int i = 0; i < 20; ++i) {
+      b.Put(info.cf, std::string(info.name) + std::to_string(i), std::to_string(i));
+    }
+  }
+  ASSERT_TRUE(store()->Write(b).ok());
+  const std::string cp = dir() + "/checkpoint";
+  ASSERT_TRUE(store()->Checkpoint(cp).ok());
+  // Changes after the checkpoint are not in it.
+  WriteBatch after;
+  after.Put(Cf::kUnits, "after", "1");
+  ASSERT_TRUE(store()->Write(after).ok());
+
+  std::vector<std::vector<std::pair<std::string, std::string>>> original;
+  for (const auto& info : kColumnFamilies) original.push_back(Scan(store(), info.cf));
+
+  auto copy = OpenStoreAt(cp);
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  EXPECT_EQ(*ReadFormatVersion(copy->get()), kFormatVersion);
+  for (size_t i = 0; i < std::size(kColumnFamilies); ++i) {
+    auto got = Scan(copy->get(), kColumnFamilies[i].cf);
+    auto want = original[i];
+    if (kColumnFamilies[i].cf == Cf::kUnits) {
+      std::erase_if(want, [](const auto& kv) { return kv.first == "after"; });
+    }
+    EXPECT_EQ(got, want) << kColumnFamilies[i].name;
+  }
+  // The copy is independent of the original.
+  WriteBatch w;
+  w.Put(Cf::kUnits, "only-in-copy", "1");
+  ASSERT_TRUE((*copy)->Write(w).ok());
+  EXPECT_FALSE(Has(store(), Cf::kUnits, "only-in-copy"));
+  // A checkpoint into an existing directory is refused.
+  EXPECT_FALSE(store()->Checkpoint(cp).ok());
+}
+
+}  // namespace
+}  // namespace coordinated::storage
