@@ -24,7 +24,9 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
     std::string v;
     return store_->Get(cf, k, &v).ok();
   };
-  for (const auto& [name, spec] : specs_) {
+  for (const auto& entry : specs_) {
+    const std::string& name = entry.first;  // (a plain reference: lambdas below capture it)
+    const SpecState* spec = entry.second.get();
     const std::string prefix = keys::Spec(spec->id);
     const std::string end = keys::PrefixEnd(prefix);
     std::array<uint64_t, 6> counts{};
