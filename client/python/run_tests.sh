@@ -3,8 +3,9 @@
 #
 #   COORDINATED_BIN=/path/to/coordinated client/python/run_tests.sh [pytest args...]
 #
-# The package is first installed with pip (offline: --no-build-isolation --no-deps) into a
-# temporary directory, and the tests run against that installation and its console scripts.
+# The package is first installed with pip (offline: --no-deps --no-index; the in-tree build
+# backend needs no build dependencies) into a temporary directory, and the tests run against
+# that installation and its console scripts.
 # Set COORDINATE_TEST_FROM_SOURCE=1 to test src/ directly instead.
 # Needs /usr/bin/python3 (or $PYTHON) with cbor2 and pytest.  Exit status is pytest's.
 set -eu
@@ -30,8 +31,8 @@ export PYTHONDONTWRITEBYTECODE=1
 if [ "${COORDINATE_TEST_FROM_SOURCE:-0}" != "1" ]; then
     # Build from a copy so the source tree gets no build/ or egg-info droppings.
     mkdir -p "$WORK/src-copy"
-    cp -R "$HERE/pyproject.toml" "$HERE/README.md" "$HERE/src" "$WORK/src-copy/"
-    if ! "$PYTHON" -m pip install --quiet --no-build-isolation --no-deps --no-index \
+    cp -R "$HERE/pyproject.toml" "$HERE/README.md" "$HERE/build_backend" "$HERE/src" "$WORK/src-copy/"
+    if ! "$PYTHON" -m pip install --quiet --no-deps --no-index \
             --target "$WORK/site" "$WORK/src-copy" >"$WORK/pip.log" 2>&1; then
         cat "$WORK/pip.log" >&2
         echo "run_tests.sh: pip install failed" >&2
