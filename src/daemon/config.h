@@ -47,9 +47,17 @@ struct Config {
   std::optional<int64_t> limit_completed_count;  // archive: keep at most this many per status
   std::optional<double> limit_completed_age;     // archive: seconds after completion
   double archive_period_seconds = 60;
+  // HTTP side port (status page, /metrics, /healthz, /readyz, /api)
+  std::string http_host = "127.0.0.1";
+  int http_port = 5980;            // 0 = ephemeral
+  bool http_enabled = true;
+  bool http_allow_actions = false;  // POST /api/... (pause, resume, retry)
   // logging
   std::string log_level = "info";  // trace, debug, info, warn, error, off
   std::string log_format = "text";  // text or json
+  std::string log_file;             // empty: stderr; else a size-rotated file (SIGHUP reopens)
+  uint64_t log_max_size_mb = 100;   // rotate the log file at this size
+  int log_max_files = 5;            // rotated files kept besides the current one
   // testing
   bool test_hooks = false;       // enables test-only RPCs (clock offset); never in production
   std::string ready_file;        // if set, "host:port" of the bound listener is written here

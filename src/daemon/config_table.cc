@@ -293,6 +293,22 @@ std::vector<ConfigRow> BuildRows() {
                 &Config::archive_period_seconds, kPositiveSeconds,
                 "Seconds between runs of the archive timer that applies limit_completed_count "
                 "and limit_completed_age (> 0). Default: 60"),
+      // http
+      StringRow("http.host", "COORDINATED_HTTP_HOST", &Config::http_host, {}, true,
+                "Address of the HTTP side port (status page, /metrics, /healthz, /readyz, "
+                "read-only /api). Loopback by default: it has no authentication. "
+                "Default: 127.0.0.1"),
+      IntRow("http.port", "COORDINATED_HTTP_PORT", &Config::http_port, 0, 65535,
+             "TCP port of the HTTP side port, 0..65535 (0 picks a free port; it is also picked "
+             "when server.port is 0 and this key keeps its default, so test daemons never "
+             "collide). Default: 5980"),
+      BoolRow("http.enabled", "COORDINATED_HTTP_ENABLED", &Config::http_enabled,
+              "Serve the HTTP side port. false (or --no-http) runs the daemon without it. "
+              "Default: true"),
+      BoolRow("http.allow_actions", "COORDINATED_HTTP_ALLOW_ACTIONS", &Config::http_allow_actions,
+              "Allow the state-changing POST /api endpoints (pause and resume a work spec, retry "
+              "units) and show their buttons on the status page; refused with 403 otherwise. "
+              "Enable only where everyone who can reach the port may do this. Default: false"),
       // logging
       StringRow("log.level", "COORDINATED_LOG_LEVEL", &Config::log_level,
                 {"trace", "debug", "info", "warn", "error", "off"}, true,
@@ -302,6 +318,18 @@ std::vector<ConfigRow> BuildRows() {
       StringRow("log.format", "COORDINATED_LOG_FORMAT", &Config::log_format, {"text", "json"}, true,
                 "Log line format: text for people and journald, json (one object per line) for "
                 "log shippers. Default: text"),
+      StringRow("log.file", "COORDINATED_LOG_FILE", &Config::log_file, {}, false,
+                "Write the log to this file instead of stderr, rotated by size (see "
+                "log.max_size_mb and log.max_files); SIGHUP reopens it after an external "
+                "rotation. Default: \"\" (stderr)"),
+      UIntRow("log.max_size_mb", "COORDINATED_LOG_MAX_SIZE_MB", &Config::log_max_size_mb, 1,
+              1048576,
+              "Rotate the log file when it reaches this many MiB, 1..1048576, so a chatty log "
+              "level cannot fill the disk. Default: 100"),
+      IntRow("log.max_files", "COORDINATED_LOG_MAX_FILES", &Config::log_max_files, 0, 1000,
+             "Rotated log files kept besides the current one (x.1.log ... x.N.log for x.log), "
+             "0..1000. "
+             "Default: 5"),
       // testing
       BoolRow("testing.hooks", "COORDINATED_TESTING_HOOKS", &Config::test_hooks,
               "Enable test-only RPCs (clock offset) used by the test suites. Never enable in "

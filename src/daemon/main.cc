@@ -1,25 +1,32 @@
 // coordinated: the durable job-coordination daemon.
 //
-// Start-up: flags -> config (file, environment, flags) -> logging -> store (migrations) ->
-// coordinator (loads spec summaries) -> sequencer -> RPC listener. SIGTERM/SIGINT: stop
-// accepting, answer what is in flight, sync, exit 0. Bad configuration, an unopenable store or a
-// failed bind: one clear error line and a non-zero exit.
+// Start-up: flags -> config (file, environment, flags) -> logging -> HTTP side port (answers
+// /healthz at once and /readyz with 503 until ready) -> store (migrations) -> coordinator (loads
+// spec summaries) -> sequencer -> RPC listener -> ready. SIGTERM/SIGINT: /readyz turns 503, stop
+// accepting, answer what is in flight, sync, exit 0. SIGHUP: reopen the log file. Bad
+// configuration, an unopenable store or a failed bind: one clear error line and a non-zero exit.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
 #include "daemon/config.h"
+#include "daemon/http_api.h"
+#include "daemon/http_server.h"
 #include "daemon/logging.h"
+#include "daemon/metrics.h"
 #include "daemon/version.h"
 #include "rpc/dispatcher.h"
+#include "rpc/method_table.h"
 #include "rpc/server.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/sequencer.h"
@@ -32,9 +39,17 @@ constexpr int kExitConfig = 2;
 constexpr int kExitStartup = 1;
 constexpr int kExitFatal = 3;
 
-void Die(int code, const std::string& what) {
+#ifndef COORD_GIT_SHA
+#define COORD_GIT_SHA "unknown"
+#endif
+
+// Io threads may already run (the HTTP side port starts first), so no static destructors: flush
+// and leave at once. The store is crash-safe, and nothing was acknowledged yet.
+[[noreturn]] void Die(int code, const std::string& what) {
   std::fprintf(stderr, "coordinated: %s\n", what.c_str());
-  std::exit(code);
+  std::fflush(stderr);
+  spdlog::shutdown();
+  std::_Exit(code);
 }
 
 Status WriteReadyFile(const std::string& path, const std::string& content) {
@@ -50,9 +65,10 @@ Status WriteReadyFile(const std::string& path, const std::string& content) {
 
 int Run(int argc, char** argv) {
   CLI::App app{"coordinated: durable job coordination daemon (CBOR-RPC on port 5932)"};
-  std::string config_path, host, data_dir, log_level, log_format, ready_file;
-  int port = -1;
+  std::string config_path, host, data_dir, log_level, log_format, ready_file, http_host, log_file;
+  int port = -1, http_port = -1;
   bool print_config = false, check_config = false, test_hooks = false, no_sync = false;
+  bool no_http = false;
   std::vector<std::string> sets;
   app.add_option("-c,--config", config_path, "YAML configuration file");
   app.add_option("--host", host, "listen address (default 127.0.0.1)");
@@ -60,7 +76,14 @@ int Run(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "data directory (default ./coordinate-data)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
   app.add_option("--log-format", log_format, "text or json");
-  app.add_option("--ready-file", ready_file, "write HOST:PORT here once listening");
+  app.add_option("--log-file", log_file,
+                 "log to this file (rotated by size; SIGHUP reopens it) instead of stderr");
+  app.add_option("--http-host", http_host, "HTTP side port address (default 127.0.0.1)");
+  app.add_option("--http-port", http_port,
+                 "HTTP side port (status page, /metrics, /healthz; default 5980; 0 = ephemeral)");
+  app.add_flag("--no-http", no_http, "do not serve the HTTP side port");
+  app.add_option("--ready-file", ready_file,
+                 "write HOST:PORT here once listening (and the HTTP address to FILE.http)");
   app.add_option("--set", sets, "override one config key: PATH=VALUE (e.g. storage.sync=false)");
   app.add_flag("--no-sync", no_sync, "do not fsync before acknowledging (see storage.sync)");
   app.add_flag("--print-config", print_config, "print the effective configuration and exit");
@@ -94,6 +117,16 @@ int Run(int argc, char** argv) {
   if (!log_level.empty()) cfg.log_level = log_level;
   if (!log_format.empty()) cfg.log_format = log_format;
   if (!ready_file.empty()) cfg.ready_file = ready_file;
+  if (!log_file.empty()) cfg.log_file = log_file;
+  if (!http_host.empty()) cfg.http_host = http_host;
+  if (http_port >= 0) {
+    if (http_port > 65535) Die(kExitConfig, "--http-port must be 0..65535");
+    cfg.http_port = http_port;
+  } else if (cfg.port == 0 && cfg.http_port == Config{}.http_port) {
+    // A daemon on an ephemeral RPC port (tests) must not collide with its neighbours on 5980.
+    cfg.http_port = 0;
+  }
+  if (no_http) cfg.http_enabled = false;
   if (no_sync) cfg.sync = false;
   if (test_hooks) cfg.test_hooks = true;
   if (print_config) {
@@ -104,12 +137,57 @@ int Run(int argc, char** argv) {
     std::cout << "configuration OK (" << cfg.source << ")\n";
     return 0;
   }
-  if (Status s = SetUpLogging(cfg.log_level, cfg.log_format); !s.ok()) {
-    Die(kExitConfig, s.ToString());
+  LogOptions log_options;
+  log_options.level = cfg.log_level;
+  log_options.format = cfg.log_format;
+  log_options.file = cfg.log_file;
+  log_options.max_size_bytes = cfg.log_max_size_mb << 20;
+  log_options.max_files = cfg.log_max_files;
+  if (Status s = SetUpLogging(log_options); !s.ok()) {
+    Die(s.code() == Code::kIOError ? kExitStartup : kExitConfig, s.ToString());
   }
   for (const auto& var : UnknownEnvironmentVariables()) {
     spdlog::warn("ignoring unknown environment variable {}", var);
   }
+
+  // The HTTP side port comes up first, on the io_context the RPC listener will share, so
+  // /healthz answers and /readyz says "starting" while the store opens.
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::string_view> method_names;
+  for (const auto& m : rpc::MethodTable()) method_names.push_back(m.name);
+  MetricsRegistry metrics(method_names);
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  HttpApiOptions api_options;
+  api_options.allow_actions = cfg.http_allow_actions;
+  api_options.git_sha = COORD_GIT_SHA;
+  api_options.started = started;
+  HttpApi http_api(api_options, &metrics);
+  HttpServer http(io, &http_api, HttpLimits(), &metrics);
+  std::string http_bound;
+  if (cfg.http_enabled) {
+    if (Status s = http.Listen(cfg.http_host, cfg.http_port); !s.ok()) {
+      Die(kExitStartup, s.ToString());
+    }
+    http.StartAccepting();
+    http_bound = cfg.http_host + ":" + std::to_string(http.bound_port());
+  }
+  // SIGHUP reopens the log file (after an external rotation); caught from here on.
+  boost::asio::signal_set hup(io, SIGHUP);
+  std::function<void()> arm_hup = [&] {
+    hup.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      if (Status s = ReopenLogFile(); !s.ok()) {
+        spdlog::error("SIGHUP: {}", s.ToString());
+      } else if (!cfg.log_file.empty()) {
+        spdlog::info("SIGHUP: reopened log file {}", cfg.log_file);
+      }
+      arm_hup();
+    });
+  };
+  arm_hup();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < cfg.threads; ++i) threads.emplace_back([&] { io.run(); });
 
   // Store and coordinator.
   std::error_code ec;
@@ -147,6 +225,9 @@ int Run(int argc, char** argv) {
   ctx.clock = &clock;
   ctx.test_hooks = cfg.test_hooks;
   rpc::Dispatcher dispatcher(ctx, &sequencer);
+  dispatcher.SetObserver([&metrics](std::string_view method, double seconds, bool ok) {
+    metrics.RecordRpc(method, seconds, ok);
+  });
   rpc::ServerLimits limits;
   limits.decode.max_bytes = cfg.max_frame_bytes;
   limits.decode.max_depth = cfg.max_depth;
@@ -155,42 +236,53 @@ int Run(int argc, char** argv) {
   limits.max_outstanding = cfg.max_outstanding;
   limits.idle_timeout_seconds = cfg.idle_timeout_seconds;
   limits.read_timeout_seconds = cfg.read_timeout_seconds;
-  boost::asio::io_context io;
   rpc::Server server(io, &dispatcher, limits);
   if (Status s = server.Listen(cfg.host, cfg.port); !s.ok()) Die(kExitStartup, s.ToString());
   sequencer.Start();
   server.StartAccepting();
+  http_api.SetBackend(&coordinator, &sequencer, &server);
   const std::string bound = cfg.host + ":" + std::to_string(server.bound_port());
-  spdlog::info("coordinated {} listening on {} (config: {}, data: {}, sync: {}, specs: {})",
-               kVersion, bound, cfg.source, cfg.data_dir, cfg.sync ? "on" : "off",
-               coordinator.specs().size());
+  spdlog::info("coordinated {} listening on {} (http: {}, config: {}, data: {}, sync: {}, "
+               "specs: {})",
+               kVersion, bound, cfg.http_enabled ? http_bound : "off", cfg.source, cfg.data_dir,
+               cfg.sync ? "on" : "off", coordinator.specs().size());
   if (cfg.test_hooks) spdlog::warn("test hooks are enabled");
+  if (cfg.http_enabled && cfg.http_allow_actions) {
+    spdlog::warn("HTTP actions are enabled: anyone who reaches {} can pause specs and retry units",
+                 http_bound);
+  }
   if (!cfg.ready_file.empty()) {
+    // The HTTP address first: whoever waits for the ready file finds both.
+    if (cfg.http_enabled) {
+      if (Status s = WriteReadyFile(cfg.ready_file + ".http", http_bound); !s.ok()) {
+        Die(kExitStartup, s.ToString());
+      }
+    } else {
+      std::remove((cfg.ready_file + ".http").c_str());  // a stale one from an earlier run
+    }
     if (Status s = WriteReadyFile(cfg.ready_file, bound); !s.ok()) {
       Die(kExitStartup, s.ToString());
     }
   }
 
-  // Shutdown on SIGTERM/SIGINT: stop accepting, drain, sync, exit 0.
-  auto guard = boost::asio::make_work_guard(io);
+  // Shutdown on SIGTERM/SIGINT: not ready any more, stop accepting, drain, sync, exit 0.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   std::thread stopper;
   signals.async_wait([&](boost::system::error_code ec2, int sig) {
     if (ec2) return;
     spdlog::info("signal {}: draining and stopping", sig);
+    http_api.SetDraining();
     server.Stop();
     stopper = std::thread([&] {
       sequencer.Stop();  // runs queued calls, syncs, releases their replies
       for (int i = 0; i < 100 && server.connections() > 0; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
+      http.Stop();
       guard.reset();
       io.stop();
     });
   });
-  std::vector<std::thread> threads;
-  for (int i = 1; i < cfg.threads; ++i) threads.emplace_back([&] { io.run(); });
-  io.run();
   for (auto& t : threads) t.join();
   if (stopper.joinable()) stopper.join();
   sequencer.Stop();

@@ -1,6 +1,7 @@
 #include "rpc/dispatcher.h"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 
 #include <spdlog/spdlog.h>
@@ -42,28 +43,41 @@ void Dispatcher::HandleBatch(Value batch, Done done) {
   }
 }
 
+void Dispatcher::Finish(const Done& done, std::string_view method, TimePoint start,
+                        Value reply) const {
+  if (observer_) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    observer_(method, seconds, reply.FindKey("error") == nullptr);
+  }
+  done(std::move(reply));
+}
+
 void Dispatcher::HandleOne(Value msg, Done done) {
+  const TimePoint start = observer_ ? std::chrono::steady_clock::now() : TimePoint();
   auto req = ParseRequest(msg);
   if (!req.ok()) {
     const Value* id = msg.FindKey("id");
-    done(ErrorReply(id ? *id : Value::Null(), req.status()));
+    Finish(done, {}, start, ErrorReply(id ? *id : Value::Null(), req.status()));
     return;
   }
   const MethodSpec* spec = FindMethod(req->method, ctx_.test_hooks);
   if (!spec) {
-    done(ErrorReply(req->id, Status::NoSuchMethod("no such method '" + req->method + "'")));
+    Finish(done, {}, start,
+           ErrorReply(req->id, Status::NoSuchMethod("no such method '" + req->method + "'")));
     return;
   }
   auto args = BindArgs(*spec, req->params);
   if (!args.ok()) {
-    done(ErrorReply(req->id, args.status()));
+    Finish(done, spec->name, start, ErrorReply(req->id, args.status()));
     return;
   }
   SPDLOG_DEBUG("rpc {} id={}", spec->name, req->id.ToDiagnostic());
   if (spec->exec == Exec::kInline || sequencer_ == nullptr) {
     auto result = spec->handler(ctx_, *args);
-    done(result.ok() ? ResultReply(req->id, std::move(result).value())
-                     : ErrorReply(req->id, result.status()));
+    Finish(done, spec->name, start,
+           result.ok() ? ResultReply(req->id, std::move(result).value())
+                       : ErrorReply(req->id, result.status()));
     return;
   }
   struct Call {
@@ -81,9 +95,12 @@ void Dispatcher::HandleOne(Value msg, Done done) {
         call->reply = result.ok() ? ResultReply(call->id, std::move(result).value())
                                   : ErrorReply(call->id, result.status());
       },
-      [call] { call->done(std::move(call->reply)); });
+      [this, call, spec, start] {
+        Finish(call->done, spec->name, start, std::move(call->reply));
+      });
   if (!queued) {
-    call->done(ErrorReply(call->id, Status::Unavailable("the daemon is shutting down")));
+    Finish(call->done, spec->name, start,
+           ErrorReply(call->id, Status::Unavailable("the daemon is shutting down")));
   }
 }
 

@@ -9,7 +9,9 @@
 // (inline) or on the sequencer thread, exactly once.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <string_view>
 
 #include "common/value.h"
 #include "rpc/method_table.h"
@@ -23,17 +25,32 @@ namespace coordinated::rpc {
 class Dispatcher {
  public:
   using Done = std::function<void(Value reply)>;
+  // Called once per request (each element of a batch counts as one) just before its reply is
+  // handed to `done`: the method's name from the method table (empty when the request named no
+  // known method or could not be parsed), the seconds from the start of dispatch to the reply
+  // (queueing and the group commit included) and whether the reply is a result (not an error).
+  // Runs on a network thread or the sequencer thread, so it must be cheap and thread-safe
+  // (the daemon's metrics registry only touches atomics).
+  using Observer = std::function<void(std::string_view method, double seconds, bool ok)>;
+
   Dispatcher(CallContext ctx, scheduler::Sequencer* sequencer)
       : ctx_(ctx), sequencer_(sequencer) {}
+
+  // Optional. Set once before the first Handle (it is not synchronised with Handle).
+  void SetObserver(Observer observer) { observer_ = std::move(observer); }
 
   void Handle(Value msg, Done done);
 
  private:
+  using TimePoint = std::chrono::steady_clock::time_point;
   void HandleOne(Value msg, Done done);
+  // Reports to the observer (if any), then calls `done`.
+  void Finish(const Done& done, std::string_view method, TimePoint start, Value reply) const;
   void HandleBatch(Value batch, Done done);
 
   CallContext ctx_;
   scheduler::Sequencer* sequencer_;
+  Observer observer_;
 };
 
 }  // namespace coordinated::rpc

@@ -38,6 +38,7 @@ Daemon::~Daemon() {
   std::error_code ec;
   std::filesystem::remove(log_path_, ec);
   std::filesystem::remove(data_dir_ + ".ready", ec);
+  std::filesystem::remove(data_dir_ + ".ready.http", ec);
 }
 
 Status Daemon::Start() {
