@@ -121,7 +121,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       r.body = r.status == 413   ? "request body too large\n"
                : r.status == 431 ? "request header too large\n"
                                  : "bad request: " + ec.message() + "\n";
-      SPDLOG_DEBUG("http: bad request: {}", ec.message());
+      spdlog::debug("http: bad request: {}", ec.message());
       return Write(std::move(r), /*close=*/true);
     }
     auto msg = parser_->release();

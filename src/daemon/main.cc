@@ -238,6 +238,12 @@ int Run(int argc, char** argv) {
   limits.read_timeout_seconds = cfg.read_timeout_seconds;
   rpc::Server server(io, &dispatcher, limits);
   if (Status s = server.Listen(cfg.host, cfg.port); !s.ok()) Die(kExitStartup, s.ToString());
+  {
+    // get_config reports the port actually bound (port 0 picks one).
+    Config served = cfg;
+    served.port = server.bound_port();
+    client_config = ConfigForClients(served);
+  }
   sequencer.Start();
   server.StartAccepting();
   http_api.SetBackend(&coordinator, &sequencer, &server);

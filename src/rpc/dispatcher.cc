@@ -72,7 +72,9 @@ void Dispatcher::HandleOne(Value msg, Done done) {
     Finish(done, spec->name, start, ErrorReply(req->id, args.status()));
     return;
   }
-  SPDLOG_DEBUG("rpc {} id={}", spec->name, req->id.ToDiagnostic());
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("rpc {} id={}", spec->name, req->id.ToDiagnostic());
+  }
   if (spec->exec == Exec::kInline || sequencer_ == nullptr) {
     auto result = spec->handler(ctx_, *args);
     Finish(done, spec->name, start,

@@ -83,7 +83,7 @@ class Server::Session : public std::enable_shared_from_this<Session> {
     reading_ = false;
     if (ec) {
       if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
-        SPDLOG_DEBUG("connection {}: read error: {}", peer_, ec.message());
+        spdlog::debug("connection {}: read error: {}", peer_, ec.message());
       }
       // The peer is gone for reading; replies still owed are written if the socket allows.
       peer_closed_ = true;
@@ -246,7 +246,7 @@ class Server::Session : public std::enable_shared_from_this<Session> {
     }
     if (!partial && outstanding() == 0 && limits_.idle_timeout_seconds > 0 &&
         secs(last_activity_) > limits_.idle_timeout_seconds) {
-      SPDLOG_DEBUG("connection {}: idle for {}s, closing", peer_, limits_.idle_timeout_seconds);
+      spdlog::debug("connection {}: idle for {}s, closing", peer_, limits_.idle_timeout_seconds);
       Close();
     }
   }
