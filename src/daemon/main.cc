@@ -278,8 +278,8 @@ int Run(int argc, char** argv) {
     if (ec2) return;
     spdlog::info("signal {}: draining and stopping", sig);
     http_api.SetDraining();
-    server.Stop();
     stopper = std::thread([&] {
+      server.Stop();     // every connection stops reading; what it read is dispatched
       sequencer.Stop();  // runs queued calls, syncs, releases their replies
       for (int i = 0; i < 100 && server.connections() > 0; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));

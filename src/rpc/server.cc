@@ -1,6 +1,7 @@
 #include "rpc/server.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -20,7 +21,7 @@ using SteadyClock = std::chrono::steady_clock;
 // Live sessions, so Stop can drain them. Sessions remove themselves when destroyed.
 struct SessionRegistry {
   std::mutex mu;
-  std::unordered_map<void*, std::function<void()>> drainers;
+  std::unordered_map<void*, std::function<void(std::function<void()>)>> drainers;
 };
 
 class Server::Session : public std::enable_shared_from_this<Session> {
@@ -49,8 +50,18 @@ class Server::Session : public std::enable_shared_from_this<Session> {
     std::weak_ptr<Session> weak = shared_from_this();
     {
       std::lock_guard<std::mutex> lock(registry_->mu);
-      registry_->drainers[this] = [weak] {
-        if (auto s = weak.lock()) asio::post(s->strand_, [s] { s->Drain(); });
+      // Drains on the session's strand, then calls `drained` (from that strand, or at once when
+      // the session is already gone).
+      registry_->drainers[this] = [weak](std::function<void()> drained) {
+        auto s = weak.lock();
+        if (!s) {
+          drained();
+          return;
+        }
+        asio::post(s->strand_, [s, drained = std::move(drained)] {
+          s->Drain();
+          drained();
+        });
       };
     }
     auto self = shared_from_this();
@@ -336,18 +347,33 @@ void Server::Accept() {
   });
 }
 
-void Server::Stop() {
+void Server::Stop(double wait_seconds) {
   stopping_ = true;
   asio::post(io_, [this] {
     boost::system::error_code ec;
     acceptor_.close(ec);
   });
-  std::vector<std::function<void()>> drainers;
+  std::vector<std::function<void(std::function<void()>)>> drainers;
   {
     std::lock_guard<std::mutex> lock(registry_->mu);
     for (auto& [k, f] : registry_->drainers) drainers.push_back(f);
   }
-  for (auto& f : drainers) f();
+  struct Latch {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left;
+  };
+  auto latch = std::make_shared<Latch>();
+  latch->left = drainers.size();
+  for (auto& f : drainers) {
+    f([latch] {
+      std::lock_guard<std::mutex> lock(latch->mu);
+      if (--latch->left == 0) latch->cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(latch->mu);
+  latch->cv.wait_for(lock, std::chrono::duration<double>(wait_seconds),
+                     [&] { return latch->left == 0; });
 }
 
 }  // namespace coordinated::rpc

@@ -35,8 +35,10 @@ class Server {
   uint16_t bound_port() const { return bound_port_; }
   void StartAccepting();
   // Stops accepting and closes idle connections; connections with requests in flight close
-  // after their replies are written.
-  void Stop();
+  // after their replies are written. Returns once every connection has stopped reading new
+  // requests (or after `wait_seconds`), so requests already handed to the dispatcher are all
+  // the work left. Call from a thread that is not running the io_context.
+  void Stop(double wait_seconds = 5);
 
   size_t connections() const { return connections_.load(); }
   uint64_t total_connections() const { return total_connections_.load(); }
