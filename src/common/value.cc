@@ -350,12 +350,6 @@ std::string Value::ToDiagnostic() const {
   return out;
 }
 
-size_t Value::ApproxBytes() const {
-  size_t n = sizeof(Value) + str_.capacity();
-  for (const auto& it : items_) n += it.ApproxBytes();
-  return n;
-}
-
 Value MapOf(std::initializer_list<std::pair<std::string_view, Value>> entries) {
   Value m = Value::Map();
   for (const auto& [k, v] : entries) m.AppendEntry(Value::Bytes(k), v);

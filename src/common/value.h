@@ -129,9 +129,6 @@ class Value {
   // CBOR diagnostic notation, for logs and test failure messages.
   std::string ToDiagnostic() const;
 
-  // Rough memory footprint in bytes, for limits.
-  size_t ApproxBytes() const;
-
  private:
   Kind kind_ = Kind::kNull;
   uint64_t num_ = 0;  // see invariants; also the bit pattern of a double

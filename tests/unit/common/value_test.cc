@@ -420,7 +420,7 @@ TEST(ValueEqualityTest, TagsCompareNumberAndItem) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ToDiagnostic and ApproxBytes
+// ToDiagnostic
 
 TEST(ValueDiagnosticTest, ScalarsUseCborDiagnosticNotation) {
   EXPECT_EQ(Value::Null().ToDiagnostic(), "null");
@@ -457,13 +457,6 @@ TEST(ValueDiagnosticTest, IntegralDoubleIsDistinguishableFromInt) {
   EXPECT_EQ(Value::Double(1.0).ToDiagnostic(), "1.0");
   EXPECT_NE(Value::Array({Value::Int(1)}).ToDiagnostic(),
             Value::Array({Value::Double(1.0)}).ToDiagnostic());
-}
-
-TEST(ValueTest, ApproxBytesGrowsWithContent) {
-  const size_t empty = Value::Array().ApproxBytes();
-  EXPECT_GE(empty, sizeof(Value));
-  EXPECT_GT(Value::Array({Value::Int(1)}).ApproxBytes(), empty);
-  EXPECT_GE(Value::Bytes(std::string(1000, 'x')).ApproxBytes(), 1000u);
 }
 
 }  // namespace
