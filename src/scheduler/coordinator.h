@@ -15,7 +15,9 @@
 //  * AVAILABLE with not_before == 0  <=> a ready entry; AVAILABLE with not_before > 0 <=> a
 //    delayed entry; PENDING <=> a lease entry at its expiration; FINISHED/FAILED <=> a completed
 //    entry at its expiration (completion time);
-//  * a spec's stored counts equal the number of its units per status.
+//  * a spec's stored counts equal the number of its units per status;
+//  * a unit's `blockers` equals its deps_forward edges, each mirrored in deps_reverse, and an
+//    AVAILABLE-or-BLOCKED unit is BLOCKED exactly when blockers > 0 (coordinator_deps.cc).
 // In memory only small per-spec summaries live: settings, counts, the earliest lease deadline
 // and not-before, the best ready priority (a cache), scheduling credit.
 //

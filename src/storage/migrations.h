@@ -2,8 +2,9 @@
 //
 // The store records its format version under meta key "format_version" (8-byte big-endian).
 // A new store is stamped with kFormatVersion. An older store is brought up to date by running,
-// in order, each step of kMigrations (one per version change, each documented in
-// migrations/NNNN_*.md), each step in one atomic batch together with the new version number.
+// in order, each step of Migrations() (one per version change, each documented in
+// migrations/NNNN_*.md). A step writes its own changes and the new version number is written
+// after it, so a step must be idempotent: a crash between the two re-runs the step.
 // A store newer than this binary is refused: the daemon must not guess at a format it does not
 // know.
 #pragma once

@@ -1,7 +1,8 @@
 // Records: the values stored in the column families, each a CBOR array whose first element is
 // the record's schema version (1). Client data (unit data, spec definitions, worker data) is
-// stored as the CBOR it arrived as, so byte vs text strings, tuples, UUIDs and floats come back
-// exactly. docs/storage-format.md lists every field.
+// stored as its Value, so byte vs text strings, tuples, UUIDs, map order and integer vs float
+// come back exactly (half and single floats are widened to doubles and indefinite lengths
+// become definite, as the original daemon's encoder did). docs/storage-format.md lists every field.
 #pragma once
 
 #include <array>

@@ -88,7 +88,7 @@ class Store {
   // Total seconds spent in write-ahead-log syncs, and the slowest one (metrics).
   double sync_seconds() const { return sync_seconds_.load(); }
   double max_sync_seconds() const { return max_sync_seconds_.load(); }
-  // Approximate bytes on disk (SST + WAL), for metrics.
+  // Approximate bytes in SST files (the write-ahead log is not counted), for metrics.
   uint64_t ApproximateSize() const;
 
  private:
