@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "test_util.h"
 
 namespace coordtest {
 namespace {
@@ -113,22 +114,6 @@ void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
 }
-
-Value Pair(Value a, Value b) { return Tup({std::move(a), std::move(b)}); }
-
-Value Call(Client& c, std::string_view method, Value params = A()) {
-  auto r = c.Call(method, std::move(params));
-  EXPECT_TRUE(r.ok()) << method << ": " << r.status().ToString();
-  return r.ok() ? std::move(r).value() : Value::Undefined();
-}
-
-#define EXPECT_VEQ(actual, expected)                                 \
-  do {                                                               \
-    const Value& va_ = (actual);                                     \
-    const Value& ve_ = (expected);                                   \
-    EXPECT_TRUE(va_ == ve_) << "actual:   " << va_.ToDiagnostic()    \
-                            << "\nexpected: " << ve_.ToDiagnostic(); \
-  } while (0)
 
 class AdminTest : public ::testing::Test {
  protected:

@@ -7,44 +7,10 @@
 #include <vector>
 
 #include "harness.h"
+#include "test_util.h"
 
 namespace coordtest {
 namespace {
-
-constexpr int kAvailable = 1;
-constexpr int kPending = 3;
-constexpr int kFinished = 4;
-constexpr int kFailed = 5;
-
-testing::AssertionResult Same(const Value& actual, const Value& expected) {
-  if (actual == expected) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << "\n  actual:   " << actual.ToDiagnostic()
-                                     << "\n  expected: " << expected.ToDiagnostic();
-}
-
-Value Call(Client& c, std::string_view method, Value params = A()) {
-  auto r = c.Call(method, std::move(params));
-  EXPECT_TRUE(r.ok()) << method << ": " << r.status().ToString();
-  return r.ok() ? *r : Value::Undefined();
-}
-
-Value SpecDef(std::string_view name, std::vector<std::pair<std::string, Value>> extra = {}) {
-  Value m = M({{"name", B(name)}});
-  for (auto& [k, v] : extra) m.Set(B(k), v);
-  return m;
-}
-
-void SetSpec(Client& c, const Value& def) {
-  EXPECT_TRUE(Same(Call(c, "set_work_spec", A({def})), OkPair()));
-}
-
-void AddUnits(Client& c, std::string_view spec, std::vector<Value> items) {
-  EXPECT_TRUE(Same(Call(c, "add_work_units", A({B(spec), A(std::move(items))})), OkPair()));
-}
-
-Value Triple(std::string_view spec, std::string_view key, Value data) {
-  return Tup({B(spec), B(key), std::move(data)});
-}
 
 Value NoWork() { return Tup({Null(), Null(), Null()}); }
 
@@ -57,10 +23,6 @@ Value Work(Client& c, std::string_view spec = "", std::string_view worker = "w")
     return Value::Undefined();
   }
   return r.items()[0];
-}
-
-Value Update(Client& c, std::string_view spec, std::string_view key, Value options) {
-  return Call(c, "update_work_unit", A({B(spec), B(key), std::move(options)}));
 }
 
 // Finishes `key` of `spec` with these data (or none when data is Undefined).

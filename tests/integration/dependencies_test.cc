@@ -19,27 +19,10 @@
 #include <vector>
 
 #include "harness.h"
+#include "test_util.h"
 
 namespace coordtest {
 namespace {
-
-constexpr int kAvailable = 1;
-constexpr int kBlocked = 2;
-constexpr int kPending = 3;
-constexpr int kFinished = 4;
-constexpr int kFailed = 5;
-
-testing::AssertionResult Same(const Value& actual, const Value& expected) {
-  if (actual == expected) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << "\n  actual:   " << actual.ToDiagnostic()
-                                     << "\n  expected: " << expected.ToDiagnostic();
-}
-
-Value Call(Client& c, std::string_view method, Value params = A()) {
-  auto r = c.Call(method, std::move(params));
-  EXPECT_TRUE(r.ok()) << method << ": " << r.status().ToString();
-  return r.ok() ? *r : Value::Undefined();
-}
 
 Value FalsePair(std::string_view msg) { return Tup({Bool(false), B(msg)}); }
 

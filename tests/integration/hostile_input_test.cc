@@ -21,6 +21,7 @@
 
 #include "common/cbor.h"
 #include "harness.h"
+#include "test_util.h"
 
 namespace coordtest {
 namespace {
@@ -29,34 +30,8 @@ using coordinated::Code;
 using coordinated::EncodeCbor;
 using coordinated::EncodeHead;
 
-double SteadySeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string Frame(const Value& msg) {
-  std::string inner = EncodeCbor(msg);
-  std::string out;
-  EncodeHead(6, Value::kTagEncodedCbor, &out);
-  EncodeHead(2, inner.size(), &out);
-  out += inner;
-  return out;
-}
-
 Value Request(Value id, std::string_view method, Value params) {
   return M({{"id", std::move(id)}, {"method", B(method)}, {"params", std::move(params)}});
-}
-
-std::string ErrorMessage(const Value& reply) {
-  if (!reply.is_map()) return "";
-  const Value* err = reply.FindKey("error");
-  if (!err || !err->is_map()) return "";
-  const Value* m = err->FindKey("message");
-  return m && m->is_string() ? m->str() : "";
-}
-
-bool StartsWith(const std::string& s, std::string_view prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
 }
 
 // Resident memory of a process in KiB (0 when unknown).

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "test_util.h"
 
 namespace coordtest {
 namespace {
@@ -201,12 +202,6 @@ Exposition ParseExposition(const std::string& text) {
 }
 
 // ---- the fixture -------------------------------------------------------------------------------
-
-Value Call(Client& c, std::string_view method, Value params = A()) {
-  auto r = c.Call(method, std::move(params));
-  EXPECT_TRUE(r.ok()) << method << ": " << r.status().ToString();
-  return r.ok() ? *r : Value::Undefined();
-}
 
 class HttpTest : public ::testing::Test {
  protected:

@@ -10,23 +10,12 @@
 #include <vector>
 
 #include "harness.h"
+#include "test_util.h"
 
 namespace coordtest {
 namespace {
 
 using coordinated::Code;
-
-testing::AssertionResult Same(const Value& actual, const Value& expected) {
-  if (actual == expected) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << "\n  actual:   " << actual.ToDiagnostic()
-                                     << "\n  expected: " << expected.ToDiagnostic();
-}
-
-Value Call(Client& c, std::string_view method, Value params = A()) {
-  auto r = c.Call(method, std::move(params));
-  EXPECT_TRUE(r.ok()) << method << ": " << r.status().ToString();
-  return r.ok() ? *r : Value::Undefined();
-}
 
 // A path of byte-string labels, as a Python 2 client sends it.
 Value P(std::vector<std::string> labels) {

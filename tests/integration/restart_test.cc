@@ -21,33 +21,12 @@
 #include <vector>
 
 #include "harness.h"
+#include "test_util.h"
 
 namespace coordtest {
 namespace {
 
 using coordinated::Code;
-
-#define EXPECT_VEQ(actual, expected)                                 \
-  do {                                                               \
-    const Value& va_ = (actual);                                     \
-    const Value& ve_ = (expected);                                   \
-    EXPECT_TRUE(va_ == ve_) << "actual:   " << va_.ToDiagnostic()    \
-                            << "\nexpected: " << ve_.ToDiagnostic(); \
-  } while (0)
-
-constexpr int kAvailable = 1;
-constexpr int kPending = 3;
-constexpr int kFinished = 4;
-constexpr int kFailed = 5;
-
-Value Pair(Value a, Value b) { return Tup({std::move(a), std::move(b)}); }
-
-// A call that must succeed at the RPC level; returns its result.
-Value Call(Client& c, std::string_view method, Value params = A()) {
-  auto r = c.Call(method, std::move(params));
-  EXPECT_TRUE(r.ok()) << method << ": " << r.status().ToString();
-  return r.ok() ? std::move(r).value() : Value::Undefined();
-}
 
 void ExpectConsistent(Client& c) {
   auto r = c.Call("_test_check");

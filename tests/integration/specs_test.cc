@@ -10,22 +10,13 @@
 #include <vector>
 
 #include "harness.h"
+#include "test_util.h"
 
 namespace coordtest {
 namespace {
 
 using coordinated::Code;
 
-#define EXPECT_VEQ(actual, expected)                                 \
-  do {                                                               \
-    const Value& va_ = (actual);                                     \
-    const Value& ve_ = (expected);                                   \
-    EXPECT_TRUE(va_ == ve_) << "actual:   " << va_.ToDiagnostic()    \
-                            << "\nexpected: " << ve_.ToDiagnostic(); \
-  } while (0)
-
-Value Pair(Value a, Value b) { return Tup({std::move(a), std::move(b)}); }
-Value FalseMsg(std::string_view m) { return Pair(Bool(false), B(m)); }
 Value NoWork() { return Pair(Tup({Null(), Null(), Null()}), Null()); }
 
 class SpecsTest : public ::testing::Test {

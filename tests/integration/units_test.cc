@@ -17,27 +17,13 @@
 #include <vector>
 
 #include "harness.h"
+#include "test_util.h"
 
 namespace coordtest {
 namespace {
 
 using coordinated::Code;
 
-#define EXPECT_VEQ(actual, expected)                                 \
-  do {                                                               \
-    const Value& va_ = (actual);                                     \
-    const Value& ve_ = (expected);                                   \
-    EXPECT_TRUE(va_ == ve_) << "actual:   " << va_.ToDiagnostic()    \
-                            << "\nexpected: " << ve_.ToDiagnostic(); \
-  } while (0)
-
-constexpr int kAvailable = 1;
-constexpr int kPending = 3;
-constexpr int kFinished = 4;
-constexpr int kFailed = 5;
-
-Value Pair(Value a, Value b) { return Tup({std::move(a), std::move(b)}); }
-Value FalseMsg(std::string_view m) { return Pair(Bool(false), B(m)); }
 Value Data(std::string_view k) { return M({{"k", B(k)}}); }
 // {status: count} as count_work_units sends it (ascending statuses).
 Value CountMap(std::vector<std::pair<int, int>> entries) {

@@ -22,6 +22,7 @@
 
 #include "common/cbor.h"
 #include "harness.h"
+#include "test_util.h"
 
 namespace coordtest {
 namespace {
@@ -29,11 +30,6 @@ namespace {
 using coordinated::Code;
 using coordinated::EncodeCbor;
 using coordinated::EncodeHead;
-
-double SteadySeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // "D8 18 55 ..." -> bytes.
 std::string Hex(std::string_view text) {
@@ -72,16 +68,6 @@ std::string ToHex(std::string_view bytes) {
   return out;
 }
 
-// Tag 24 over a byte string holding the encoding of `msg`, as the Python client frames.
-std::string Frame(const Value& msg) {
-  std::string inner = EncodeCbor(msg);
-  std::string out;
-  EncodeHead(6, Value::kTagEncodedCbor, &out);
-  EncodeHead(2, inner.size(), &out);
-  out += inner;
-  return out;
-}
-
 // A request map; keys and method as byte strings (Python 2) or text strings.
 Value Request(Value id, std::string_view method, Value params, bool text_keys = false,
               bool text_method = false) {
@@ -98,19 +84,6 @@ StatusOr<Value> RawRoundTrip(Client& c, std::string_view bytes) {
   Status s = c.SendRaw(bytes);
   if (!s.ok()) return s;
   return c.ReadMessage(10);
-}
-
-// The message of an error reply, or "" when the reply is not in the error form.
-std::string ErrorMessage(const Value& reply) {
-  if (!reply.is_map()) return "";
-  const Value* err = reply.FindKey("error");
-  if (!err || !err->is_map()) return "";
-  const Value* m = err->FindKey("message");
-  return m && m->is_string() ? m->str() : "";
-}
-
-bool StartsWith(const std::string& s, std::string_view prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
 }
 
 Value IntMap(std::vector<std::pair<int64_t, int64_t>> kv) {

@@ -8,24 +8,10 @@
 #include <vector>
 
 #include "harness.h"
+#include "test_util.h"
 
 namespace coordtest {
 namespace {
-
-constexpr int kFinished = 4;
-constexpr int kFailed = 5;
-
-testing::AssertionResult Same(const Value& actual, const Value& expected) {
-  if (actual == expected) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << "\n  actual:   " << actual.ToDiagnostic()
-                                     << "\n  expected: " << expected.ToDiagnostic();
-}
-
-Value Call(Client& c, std::string_view method, Value params = A()) {
-  auto r = c.Call(method, std::move(params));
-  EXPECT_TRUE(r.ok()) << method << ": " << r.status().ToString();
-  return r.ok() ? *r : Value::Undefined();
-}
 
 Value Heartbeat(Client& c, std::string_view worker, Value mode = B("RUN"), Value expire = I(600),
                 Value data = Value::Map(), Value parent = Null()) {
@@ -63,10 +49,6 @@ std::string KeysOf(const Value& m) {
   for (const auto& k : keys) out += (out.empty() ? "" : " ") + k;
   return out;
 }
-
-Value SpecDef(std::string_view name) { return M({{"name", B(name)}}); }
-
-double Now(Client& c) { return Call(c, "now").AsNumber().value_or(NAN); }
 
 class WorkerTest : public testing::Test {
  protected:
