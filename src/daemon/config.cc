@@ -227,8 +227,8 @@ class Loader {
   Status ApplySection(const YAML::Node& map, const std::string& prefix, Config* cfg) const {
     std::set<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& key = it->first;
-      const YAML::Node& value = it->second;
+      const YAML::Node key = it->first;  // copies: the iterator's pair is a temporary
+      const YAML::Node value = it->second;
       std::string shown_prefix = std::string(kSection) + (prefix.empty() ? "" : "." + prefix);
       if (!key.IsScalar()) {
         return Status::InvalidArgument(
@@ -361,7 +361,7 @@ Status LoadInto(const std::string& path, const std::string& text, Config* cfg) {
               fmt::format("duplicate config key '{}' at {}", kSection, loader.Where(it->first)));
         }
         seen = true;
-        const YAML::Node& section = it->second;
+        const YAML::Node section = it->second;  // a copy: the iterator's pair is a temporary
         if (section.IsNull()) continue;
         if (!section.IsMap()) {
           return Status::InvalidArgument(fmt::format("config key '{}' at {}: expected a map",

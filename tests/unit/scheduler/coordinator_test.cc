@@ -1100,7 +1100,8 @@ TEST_F(DependencyTest, LaterStaysBlockedUntilEarlierFinishes) {
   EXPECT_EQ(Counts("s"), (std::map<int, uint64_t>{{2, 1}}));
   EXPECT_EQ(Counts("t"), (std::map<int, uint64_t>{{1, 1}}));
   EXPECT_EQ(Enc(DataOf("s", "later")), Enc(Value::Map())) << "created with {} data";
-  const Value* on = StatusOf("s", "later").FindKey("depends_on");
+  const Value status = StatusOf("s", "later");
+  const Value* on = status.FindKey("depends_on");
   ASSERT_NE(on, nullptr);
   EXPECT_EQ(Enc(*on), Enc(Value::Array({Value::Tuple({B("t"), B("earlier")})})));
   ExpectLoadRebuildsSummaries("blocked");
