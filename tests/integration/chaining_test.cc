@@ -53,33 +53,20 @@ int StatusCode(Client& c, std::string_view spec, std::string_view key) {
   return s && s->AsInt64() ? static_cast<int>(*s->AsInt64()) : -1;
 }
 
-class ChainTest : public testing::Test {
+class ChainTest : public DaemonTest {
  protected:
   void SetUp() override {
-    d_ = std::make_unique<Daemon>(dir_.path());
-    ASSERT_TRUE(d_->Start().ok()) << d_->Log();
-    c_ = d_->NewClient();
+    DaemonTest::SetUp();
+    if (HasFatalFailure()) return;
     SetSpec(c(), SpecDef("first", {{"then", B("second")}}));
     SetSpec(c(), SpecDef("second"));
   }
-  void TearDown() override {
-    if (c_ && d_->running()) {
-      auto problems = c_->Call("_test_check");
-      ASSERT_TRUE(problems.ok()) << problems.status().ToString();
-      EXPECT_TRUE(Same(*problems, A())) << "store inconsistent";
-    }
-  }
-  Client& c() { return *c_; }
 
   // Adds unit `key` to "first" and leases it.
   void LeaseParent(std::string_view key, Value data = Value::Map(), Value meta = Value::Map()) {
     AddUnits(c(), "first", {Tup({B(key), data, std::move(meta)})});
     ASSERT_TRUE(Same(Work(c(), "first"), Triple("first", key, data)));
   }
-
-  TempDir dir_;
-  std::unique_ptr<Daemon> d_;
-  std::unique_ptr<Client> c_;
 };
 
 TEST_F(ChainTest, OutputMapCreatesSuccessorUnits) {

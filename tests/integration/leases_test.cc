@@ -105,26 +105,7 @@ std::string Key3(int i) {
   return buf;
 }
 
-class LeaseTest : public testing::Test {
- protected:
-  void SetUp() override {
-    d_ = std::make_unique<Daemon>(dir_.path());
-    ASSERT_TRUE(d_->Start().ok()) << d_->Log();
-    c_ = d_->NewClient();
-  }
-  void TearDown() override {
-    if (c_ && d_->running()) {
-      auto problems = c_->Call("_test_check");
-      ASSERT_TRUE(problems.ok()) << problems.status().ToString();
-      EXPECT_TRUE(Same(*problems, A())) << "store inconsistent";
-    }
-  }
-  Client& c() { return *c_; }
-
-  TempDir dir_;
-  std::unique_ptr<Daemon> d_;
-  std::unique_ptr<Client> c_;
-};
+class LeaseTest : public DaemonTest {};
 
 // ---- §9.1 basic lifecycle --------------------------------------------------------------------
 

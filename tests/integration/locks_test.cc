@@ -27,27 +27,8 @@ Value P(std::vector<std::string> labels) {
 Value Ok() { return A({Bool(true), Null()}); }
 Value Refused(std::string_view msg) { return A({Bool(false), B(msg)}); }
 
-class LockTest : public testing::Test {
+class LockTest : public DaemonTest {
  protected:
-  void SetUp() override {
-    d_ = std::make_unique<Daemon>(dir_.path());
-    ASSERT_TRUE(d_->Start().ok()) << d_->Log();
-    c_ = d_->NewClient();
-  }
-  void TearDown() override {
-    if (c_ && d_->running()) {
-      auto problems = c_->Call("_test_check");
-      ASSERT_TRUE(problems.ok()) << problems.status().ToString();
-      EXPECT_TRUE(Same(*problems, A())) << "store inconsistent";
-    }
-  }
-  void Restart() {
-    d_->Kill();
-    ASSERT_TRUE(d_->Start().ok()) << d_->Log();
-    c_ = d_->NewClient();
-  }
-  Client& c() { return *c_; }
-
   Value Lock(std::string_view locker, Value timeout, std::vector<Value> paths) {
     return Call(c(), "lock", A({B(locker), std::move(timeout), A(std::move(paths))}));
   }
@@ -63,10 +44,6 @@ class LockTest : public testing::Test {
   Value ReadLock(std::vector<Value> paths) {
     return Call(c(), "readlock", A({A(std::move(paths))}));
   }
-
-  TempDir dir_;
-  std::unique_ptr<Daemon> d_;
-  std::unique_ptr<Client> c_;
 };
 
 TEST_F(LockTest, LockTwoPathsReadOwnersUnlock) {

@@ -90,27 +90,7 @@ int64_t MetaWeight(Client& c, std::string_view spec) {
   return w && w->AsInt64() ? *w->AsInt64() : INT64_MIN;
 }
 
-class SchedTest : public testing::Test {
- protected:
-  void SetUp() override { Start(DaemonOptions()); }
-  void Start(DaemonOptions options) {
-    d_ = std::make_unique<Daemon>(dir_.path(), std::move(options));
-    ASSERT_TRUE(d_->Start().ok()) << d_->Log();
-    c_ = d_->NewClient();
-  }
-  void TearDown() override {
-    if (c_ && d_->running()) {
-      auto problems = c_->Call("_test_check");
-      ASSERT_TRUE(problems.ok()) << problems.status().ToString();
-      EXPECT_TRUE(Same(*problems, A())) << "store inconsistent";
-    }
-  }
-  Client& c() { return *c_; }
-
-  TempDir dir_;
-  std::unique_ptr<Daemon> d_;
-  std::unique_ptr<Client> c_;
-};
+class SchedTest : public DaemonTest {};
 
 // A fixture whose daemon does not sync, for the long grant sequences (scheduling, not
 // durability, is under test there).

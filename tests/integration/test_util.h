@@ -106,4 +106,34 @@ inline bool StartsWith(const std::string& s, std::string_view prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
 
+// A test with its own daemon on a fresh data directory. SetUp starts it with default options
+// (call Start with others instead); TearDown requires the store to pass the consistency check.
+class DaemonTest : public testing::Test {
+ protected:
+  void SetUp() override { Start(DaemonOptions()); }
+  void Start(DaemonOptions options) {
+    d_ = std::make_unique<Daemon>(dir_.path(), std::move(options));
+    ASSERT_TRUE(d_->Start().ok()) << d_->Log();
+    c_ = d_->NewClient();
+  }
+  void TearDown() override {
+    if (c_ && d_->running()) {
+      auto problems = c_->Call("_test_check");
+      ASSERT_TRUE(problems.ok()) << problems.status().ToString();
+      EXPECT_TRUE(Same(*problems, A())) << "store inconsistent";
+    }
+  }
+  // kill -9 and restart on the same data directory.
+  void Restart() {
+    d_->Kill();
+    ASSERT_TRUE(d_->Start().ok()) << d_->Log();
+    c_ = d_->NewClient();
+  }
+  Client& c() { return *c_; }
+
+  TempDir dir_;
+  std::unique_ptr<Daemon> d_;
+  std::unique_ptr<Client> c_;
+};
+
 }  // namespace coordtest

@@ -50,27 +50,8 @@ std::string KeysOf(const Value& m) {
   return out;
 }
 
-class WorkerTest : public testing::Test {
+class WorkerTest : public DaemonTest {
  protected:
-  void SetUp() override {
-    d_ = std::make_unique<Daemon>(dir_.path());
-    ASSERT_TRUE(d_->Start().ok()) << d_->Log();
-    c_ = d_->NewClient();
-  }
-  void TearDown() override {
-    if (c_ && d_->running()) {
-      auto problems = c_->Call("_test_check");
-      ASSERT_TRUE(problems.ok()) << problems.status().ToString();
-      EXPECT_TRUE(Same(*problems, A())) << "store inconsistent";
-    }
-  }
-  void Restart() {
-    d_->Kill();
-    ASSERT_TRUE(d_->Start().ok()) << d_->Log();
-    c_ = d_->NewClient();
-  }
-  Client& c() { return *c_; }
-
   // A spec "ws" with these unit keys ({"i": n} data).
   void SpecWithUnits(std::vector<std::string> keys) {
     ASSERT_TRUE(Same(Call(c(), "set_work_spec", A({SpecDef("ws")})), OkPair()));
@@ -80,10 +61,6 @@ class WorkerTest : public testing::Test {
     }
     ASSERT_TRUE(Same(Call(c(), "add_work_units", A({B("ws"), items})), OkPair()));
   }
-
-  TempDir dir_;
-  std::unique_ptr<Daemon> d_;
-  std::unique_ptr<Client> c_;
 };
 
 // ---- heartbeat and listings ------------------------------------------------------------------
