@@ -211,8 +211,12 @@ class HttpApi::Impl {
   HttpResponse Summary() {
     uint64_t leases = 0;
     uint64_t paused = 0;
+    double oldest = 0;
     std::array<uint64_t, 6> totals{};
     for (const auto& [name, spec] : c_->specs()) {
+      auto age = c_->OldestAvailableAge(*spec);
+      if (!age.ok()) return StatusError(age.status());
+      oldest = std::max(oldest, *age);
       leases += spec->stats.counts[storage::kPending];
       paused += spec->settings.paused ? 1 : 0;
       const auto counts = TotalCounts(*spec);
@@ -254,8 +258,7 @@ class HttpApi::Impl {
           {"connections_total", api_.rpc_ ? api_.rpc_->total_connections() : 0},
           {"requests", api_.metrics_ ? api_.metrics_->rpc_requests() : 0}}},
         {"allow_actions", api_.options_.allow_actions},
-        // Not tracked cheaply (units carry no creation time): see docs/operations.md.
-        {"oldest_available_age_seconds", nullptr},
+        {"oldest_available_age_seconds", oldest},
     };
     return JsonResponse(200, std::move(j));
   }
@@ -272,6 +275,8 @@ class HttpApi::Impl {
               {"archived", CountsJson(spec.stats.archived)}};
     j["max_running"] = s.max_running ? json(*s.max_running) : json(nullptr);
     j["then"] = s.then.is_string() ? Name(s.then.str()) : json(nullptr);
+    auto age = c_->OldestAvailableAge(spec);
+    j["oldest_available_age_seconds"] = age.ok() ? json(*age) : json(nullptr);
     return j;
   }
 
@@ -579,6 +584,9 @@ class HttpApi::Impl {
       sp.name = spec->name_bytes;
       sp.paused = spec->settings.paused;
       sp.counts = TotalCounts(*spec);
+      auto age = c_->OldestAvailableAge(*spec);
+      if (!age.ok()) return TextResponse(500, age.status().ToString() + "\n");
+      sp.oldest_available_age = *age;
       s.leases += spec->stats.counts[storage::kPending];
       s.specs.push_back(std::move(sp));
     }

@@ -31,6 +31,9 @@ const std::vector<MetricInfo>& MetricTable() {
       {"coordinated_work_units", "gauge", "work_spec,status",
        "Work units by spec and status (available, blocked, pending, finished, failed); "
        "archived units included, as count_work_units reports them."},
+      {"coordinated_oldest_available_age_seconds", "gauge", "work_spec",
+       "Seconds the spec's longest-waiting available unit has waited since it became available "
+       "(or its delay ended); 0 when none is waiting."},
       {"coordinated_work_units_created_total", "counter", "",
        "Work units created since start-up (add, chaining, dependencies, continuous specs)."},
       {"coordinated_work_units_granted_total", "counter", "",
@@ -287,6 +290,11 @@ std::string RenderMetrics(const MetricsSnapshot& s, const MetricsRegistry& regis
                {{"work_spec", spec.name}, {"status", std::string(StatusName(st))}},
                static_cast<double>(spec.counts[st]));
     }
+  }
+  w.Family("coordinated_oldest_available_age_seconds");
+  for (const auto& spec : s.specs) {
+    w.Sample("coordinated_oldest_available_age_seconds", {{"work_spec", spec.name}},
+             spec.oldest_available_age);
   }
   w.Single("coordinated_work_units_created_total", static_cast<double>(s.created));
   w.Single("coordinated_work_units_granted_total", static_cast<double>(s.granted));

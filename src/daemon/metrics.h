@@ -97,6 +97,7 @@ struct MetricsSnapshot {
     std::string name;  // raw bytes; escaped when rendered
     bool paused = false;
     std::array<uint64_t, 6> counts{};  // by status 1..5, archived units included
+    double oldest_available_age = 0;   // seconds (Coordinator::OldestAvailableAge)
   };
   std::vector<Spec> specs;
   uint64_t created = 0, finished = 0, failed = 0, retried = 0, expired = 0, granted = 0;

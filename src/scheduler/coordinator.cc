@@ -213,6 +213,7 @@ std::vector<IndexEntry> UnitIndexEntries(storage::SpecId id, std::string_view ke
   out.push_back({Cf::kByStatus, keys::ByStatus(id, u.status, u.priority, key)});
   switch (u.status) {
     case storage::kAvailable:
+      out.push_back({Cf::kWaiting, keys::Waiting(id, storage::WaitingSince(u), key)});
       if (u.not_before > 0) {
         out.push_back({Cf::kDelayed, keys::Delayed(id, u.not_before, key)});
       } else {
@@ -237,20 +238,21 @@ bool IsReady(const UnitRecord& u) { return u.status == storage::kAvailable && u.
 }  // namespace
 
 void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key,
-                          const UnitRecord* before, const UnitRecord* now_in) {
-  // A unit waiting for prerequisites is BLOCKED instead of AVAILABLE, and the other way round.
-  std::optional<UnitRecord> normalized;
-  const UnitRecord* now = now_in;
-  if (now_in && ((now_in->status == storage::kAvailable && now_in->blockers > 0) ||
-                 (now_in->status == storage::kBlocked && now_in->blockers == 0) ||
-                 (now_in->status != storage::kAvailable && now_in->not_before != 0))) {
-    normalized = *now_in;
-    if (normalized->status == storage::kAvailable || normalized->status == storage::kBlocked) {
-      normalized->status = now_in->blockers > 0 ? storage::kBlocked : storage::kAvailable;
+                          const UnitRecord* before, UnitRecord* now) {
+  if (now) {
+    // A unit waiting for prerequisites is BLOCKED instead of AVAILABLE, and the other way round.
+    if (now->status == storage::kAvailable || now->status == storage::kBlocked) {
+      now->status = now->blockers > 0 ? storage::kBlocked : storage::kAvailable;
     }
     // A not-before time only means something for an AVAILABLE unit.
-    if (normalized->status != storage::kAvailable) normalized->not_before = 0;
-    now = &*normalized;
+    if (now->status != storage::kAvailable) now->not_before = 0;
+    if (now->status == storage::kAvailable) {
+      const bool was_waiting =
+          before && before->status == storage::kAvailable && before->available_since > 0;
+      now->available_since = was_waiting ? before->available_since : clock_->Now();
+    } else {
+      now->available_since = 0;
+    }
   }
   {
     const int was = before ? before->status : 0;

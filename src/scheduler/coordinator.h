@@ -175,6 +175,10 @@ class Coordinator {
   // Expires due leases, releases due delayed units, prunes expired workers, archives on its
   // period. Returns seconds until it wants to run again.
   double Tick();
+  // How long the spec's longest-waiting AVAILABLE unit has waited: now minus the earliest
+  // max(available_since, not_before) among its AVAILABLE units (one seek in kWaiting); 0 when
+  // it has none or all are delayed into the future.
+  StatusOr<double> OldestAvailableAge(const SpecState& spec) const;
   // Verifies every invariant above with a full scan; one line per problem (empty when sound).
   std::vector<std::string> CheckConsistency() const;
   // A consistent copy of the store in `dir` (which must not exist), openable as a data dir.
@@ -194,9 +198,12 @@ class Coordinator {
   StatusOr<std::optional<storage::UnitRecord>> ReadUnit(const SpecState& spec,
                                                         std::string_view key) const;
   // Writes `now` (or deletes when null) with every index entry and counter change implied by
-  // going from `before` to `now`.
+  // going from `before` to `now`. Normalizes `now` in place first: AVAILABLE with blockers is
+  // BLOCKED and BLOCKED without is AVAILABLE; not_before only stays on an AVAILABLE unit; a unit
+  // that becomes AVAILABLE gets available_since = the clock's now (one that stays AVAILABLE
+  // keeps its time).
   void PutUnit(Txn& txn, SpecState& spec, std::string_view key,
-               const storage::UnitRecord* before, const storage::UnitRecord* now);
+               const storage::UnitRecord* before, storage::UnitRecord* now);
   void DeleteUnitFully(Txn& txn, SpecState& spec, std::string_view key,
                        const storage::UnitRecord& before);
   Status AddUnitsTo(Txn& txn, SpecState& spec, const std::vector<struct NewUnit>& units,

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "scheduler/coordinator.h"
+#include "scheduler/unit_index.h"
 #include "storage/keys.h"
 
 namespace coordinated::scheduler {
@@ -41,24 +42,11 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
       }
       const UnitRecord& u = *rec;
       ++counts[u.status];
-      auto need = [&](Cf cf, const std::string& k, const char* what) {
-        if (!has(cf, k)) {
-          problems.push_back(
-              fmt::format("spec {}: unit {} has no {} entry", name, Printable(key), what));
+      for (const IndexEntry& e : UnitIndexEntries(spec->id, key, u)) {
+        if (!has(e.cf, e.key)) {
+          problems.push_back(fmt::format("spec {}: unit {} has no {} entry", name, Printable(key),
+                                         storage::CfName(e.cf)));
         }
-      };
-      need(Cf::kByStatus, keys::ByStatus(spec->id, u.status, u.priority, key), "by_status");
-      if (u.status == storage::kAvailable) {
-        if (u.not_before > 0) {
-          need(Cf::kDelayed, keys::Delayed(spec->id, u.not_before, key), "delayed");
-        } else {
-          need(Cf::kReady, keys::Ready(spec->id, u.priority, key), "ready");
-        }
-      } else if (u.status == storage::kPending) {
-        need(Cf::kLeases, keys::Lease(spec->id, u.expiration.value_or(0), key), "lease");
-      } else if (u.status == storage::kFinished || u.status == storage::kFailed) {
-        need(Cf::kCompleted, keys::Completed(spec->id, u.status, u.expiration.value_or(0), key),
-             "completed");
       }
     }
     for (int s = 1; s <= 5; ++s) {
@@ -77,7 +65,8 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
                           IndexCheck{Cf::kDelayed, false, "delayed"},
                           IndexCheck{Cf::kLeases, false, "lease"},
                           IndexCheck{Cf::kByStatus, true, "by_status"},
-                          IndexCheck{Cf::kCompleted, true, "completed"}}) {
+                          IndexCheck{Cf::kCompleted, true, "completed"},
+                          IndexCheck{Cf::kWaiting, false, "waiting"}}) {
       auto idx = store_->NewIterator(ic.cf, prefix, end);
       uint64_t entries = 0;
       for (idx->SeekToFirst(); idx->Valid(); idx->Next()) {
@@ -103,6 +92,10 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
             break;
           case Cf::kLeases:
             ok = u->status == storage::kPending;
+            break;
+          case Cf::kWaiting:
+            ok = u->status == storage::kAvailable &&
+                 idx->key() == keys::Waiting(spec->id, storage::WaitingSince(*u), d.unit_key);
             break;
           default:
             ok = u->status == status;

@@ -451,4 +451,16 @@ StatusOr<std::vector<Value>> Coordinator::GetWorkUnitAttempts(const Value& name,
   return out;
 }
 
+StatusOr<double> Coordinator::OldestAvailableAge(const SpecState& spec) const {
+  const std::string prefix = keys::Spec(spec.id);
+  auto it = store_->NewIterator(Cf::kWaiting, prefix, keys::PrefixEnd(prefix));
+  it->SeekToFirst();
+  if (!it->Valid()) {
+    COORD_RETURN_IF_ERROR(it->status());
+    return 0.0;
+  }
+  const double since = storage::FromTimeKey(storage::DecodeIndexKey(it->key()).number);
+  return std::max(0.0, clock_->Now() - since);
+}
+
 }  // namespace coordinated::scheduler

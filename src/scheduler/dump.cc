@@ -639,6 +639,7 @@ class Dumper {
       j["attempts"] = u.attempts;
       j["expiries"] = u.expiries;
       j["blockers"] = u.blockers;
+      if (u.status == storage::kAvailable) j["available_since"] = FloatJson(u.available_since);
       Json log = Json::array();
       const std::string ap = keys::AttemptPrefix(spec.id, key);
       auto at = store_.NewIterator(Cf::kAttempts, ap, keys::PrefixEnd(ap));
@@ -995,6 +996,14 @@ class Restorer {
     u.attempts = static_cast<uint32_t>(attempts);
     u.expiries = static_cast<uint32_t>(expiries);
     u.blockers = static_cast<uint32_t>(blockers);
+    if (j.contains("available_since")) {
+      COORD_ASSIGN_OR_RETURN(u.available_since, NumberField(j, "available_since"));
+    } else if (u.status == storage::kAvailable) {
+      // Older dumps do not say how long a unit has waited: it starts waiting now.
+      u.available_since = std::chrono::duration<double>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    }
     const std::string& k = key.str();
     batch_.Put(Cf::kUnits, keys::Unit(id, k), storage::EncodeUnit(u));
     for (const IndexEntry& e : UnitIndexEntries(id, k, u)) batch_.Put(e.cf, e.key, "");

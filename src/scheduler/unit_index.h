@@ -4,6 +4,7 @@
 //   every unit                      -> by_status (spec, status, inverted priority, key)
 //   AVAILABLE, not_before == 0      -> ready     (spec, inverted priority, key)
 //   AVAILABLE, not_before > 0       -> delayed   (spec, not_before, key)
+//   AVAILABLE                       -> waiting   (spec, storage::WaitingSince(unit), key)
 //   PENDING                         -> leases    (spec, expiration, key)
 //   FINISHED or FAILED              -> completed (spec, status, expiration, key)
 //   BLOCKED                         -> nothing more
@@ -31,6 +32,6 @@ std::vector<IndexEntry> UnitIndexEntries(storage::SpecId id, std::string_view ke
 // The column families that hold only derived unit indexes (rebuildable from unit records).
 inline constexpr storage::Cf kUnitIndexFamilies[] = {
     storage::Cf::kReady, storage::Cf::kDelayed, storage::Cf::kLeases, storage::Cf::kByStatus,
-    storage::Cf::kCompleted};
+    storage::Cf::kCompleted, storage::Cf::kWaiting};
 
 }  // namespace coordinated::scheduler

@@ -24,6 +24,7 @@ enum class Cf : uint8_t {
   kLocks,           // lock path (length-prefixed CBOR labels) -> lock record
   kDepsForward,     // unit ref, prerequisite unit ref -> hard flag (what a unit waits for)
   kDepsReverse,     // prerequisite unit ref, dependent unit ref -> hard flag
+  kWaiting,         // spec id, waiting since, unit key -> "" (AVAILABLE, oldest first)
   kCount,
 };
 
@@ -44,9 +45,11 @@ inline constexpr CfInfo kColumnFamilies[] = {
     {Cf::kLocks, "locks", false},
     {Cf::kDepsForward, "deps_forward", true},
     {Cf::kDepsReverse, "deps_reverse", true},
+    {Cf::kWaiting, "waiting", true},
 };
 static_assert(std::size(kColumnFamilies) == static_cast<size_t>(Cf::kCount));
 
 inline constexpr size_t CfIndex(Cf cf) { return static_cast<size_t>(cf); }
+inline constexpr std::string_view CfName(Cf cf) { return kColumnFamilies[CfIndex(cf)].name; }
 
 }  // namespace coordinated::storage

@@ -76,6 +76,9 @@ std::string Delayed(SpecId id, double not_before, std::string_view key) {
 std::string Lease(SpecId id, double deadline, std::string_view key) {
   return IdNumKey(id, TimeKey(deadline), key);
 }
+std::string Waiting(SpecId id, double since, std::string_view key) {
+  return IdNumKey(id, TimeKey(since), key);
+}
 std::string StatusPrefix(SpecId id, int status) {
   std::string k = Spec(id);
   k.push_back(static_cast<char>(status));

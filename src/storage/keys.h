@@ -37,6 +37,7 @@ std::string Unit(SpecId id, std::string_view key);
 std::string Ready(SpecId id, double priority, std::string_view key);
 std::string Delayed(SpecId id, double not_before, std::string_view key);
 std::string Lease(SpecId id, double deadline, std::string_view key);
+std::string Waiting(SpecId id, double since, std::string_view key);
 std::string StatusPrefix(SpecId id, int status);
 std::string ByStatus(SpecId id, int status, double priority, std::string_view key);
 std::string CompletedPrefix(SpecId id, int status);
@@ -75,7 +76,7 @@ struct DecodedIndexKey {
 // 0 when malformed.
 size_t DecodeUnitRef(std::string_view k, SpecId* spec, std::string_view* key);
 
-// For kReady/kDelayed/kLeases keys (spec, 8 bytes, unit key).
+// For kReady/kDelayed/kLeases/kWaiting keys (spec, 8 bytes, unit key).
 DecodedIndexKey DecodeIndexKey(std::string_view k);
 // For kByStatus/kCompleted keys (spec, status byte, 8 bytes, unit key).
 DecodedIndexKey DecodeStatusIndexKey(std::string_view k, int* status);

@@ -2,16 +2,55 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <string>
 #include <vector>
 
 #include "storage/keys.h"
+#include "storage/records.h"
 #include "storage/store.h"
 
 namespace coordinated::storage {
 
+namespace {
+
+// 1 -> 2 (migrations/0002_waiting_index.md): every AVAILABLE unit gets an available_since time
+// (the migration's time: how long it waited before is not recorded in version 1) and its
+// kWaiting entry. Idempotent: a re-run rewrites the same keys with a later time after deleting
+// the entries of the earlier run.
+Status AddWaitingIndex(Store* store) {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  WriteBatch clear;
+  clear.DeleteRange(Cf::kWaiting, "", std::string(8, '\xff'));
+  COORD_RETURN_IF_ERROR(store->Write(clear));
+  WriteBatch batch;
+  auto it = store->NewIterator(Cf::kUnits, "", "");
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    COORD_ASSIGN_OR_RETURN(UnitRecord u, DecodeUnit(it->value()));
+    if (u.status != kAvailable) continue;
+    const std::string_view k = it->key();
+    if (k.size() < 4) return Status::Corruption("unit key shorter than a spec id");
+    u.available_since = now;
+    batch.Put(Cf::kUnits, k, EncodeUnit(u));
+    batch.Put(Cf::kWaiting, keys::Waiting(GetU32(k), WaitingSince(u), k.substr(4)), "");
+    if (batch.Count() >= 20000) {
+      COORD_RETURN_IF_ERROR(store->Write(batch));
+      batch.Clear();
+    }
+  }
+  COORD_RETURN_IF_ERROR(it->status());
+  if (!batch.empty()) COORD_RETURN_IF_ERROR(store->Write(batch));
+  return store->Sync();
+}
+
+}  // namespace
+
 const std::vector<Migration>& Migrations() {
-  // Version 1 is the initial format (migrations/0001_initial.md): nothing to migrate from.
-  static const std::vector<Migration> kSteps = {};
+  // Version 1 is the initial format (migrations/0001_initial.md).
+  static const std::vector<Migration> kSteps = {
+      {1, 2, "migrations/0002_waiting_index.md", AddWaitingIndex},
+  };
   return kSteps;
 }
 

@@ -72,7 +72,10 @@ std::string EncodeUnit(const UnitRecord& r) {
                                   Value::Double(r.priority), r.data, r.worker_id,
                                   OptDouble(r.expiration), Value::Double(r.not_before),
                                   Value::UInt(r.attempts), Value::UInt(r.expiries),
-                                  Value::UInt(r.blockers)}));
+                                  Value::UInt(r.blockers),
+                                  // 0 (not AVAILABLE) takes one byte instead of nine.
+                                  r.available_since == 0 ? Value::UInt(0)
+                                                         : Value::Double(r.available_since)}));
 }
 StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
   COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 10, "unit"));
@@ -91,6 +94,7 @@ StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
   r.attempts = static_cast<uint32_t>(U(it[8]));
   r.expiries = static_cast<uint32_t>(U(it[9]));
   if (it.size() > 10) r.blockers = static_cast<uint32_t>(U(it[10]));
+  if (it.size() > 11) r.available_since = Num(it[11]);
   return r;
 }
 

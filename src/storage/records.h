@@ -5,6 +5,7 @@
 // become definite, as the original daemon's encoder did). docs/storage-format.md lists every field.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -57,7 +58,14 @@ struct UnitRecord {
   uint32_t attempts = 0;             // leases granted so far (attempt records 1..attempts)
   uint32_t expiries = 0;             // leases that lapsed (for max_retries)
   uint32_t blockers = 0;             // prerequisites not yet finished (BLOCKED while > 0)
+  double available_since = 0;        // AVAILABLE: when it became so; 0 in other states
 };
+// When an AVAILABLE unit started waiting to be handed out: the later of the time it became
+// AVAILABLE and its not-before time. A spec's oldest available age is now minus the smallest
+// of these (its first kWaiting key).
+inline double WaitingSince(const UnitRecord& r) {
+  return std::max(r.available_since, r.not_before);
+}
 std::string EncodeUnit(const UnitRecord& r);
 StatusOr<UnitRecord> DecodeUnit(std::string_view bytes);
 

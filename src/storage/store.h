@@ -24,7 +24,7 @@
 
 namespace coordinated::storage {
 
-inline constexpr uint64_t kFormatVersion = 1;
+inline constexpr uint64_t kFormatVersion = 2;
 
 struct StoreOptions {
   std::string path;

@@ -58,7 +58,7 @@ fail() {
 start_daemon() {
   rm -f "$work/ready" "$work/ready.http"
   "$bin" --host 127.0.0.1 --port 0 --http-host 127.0.0.1 --http-port 0 \
-    --data-dir "$work/data" --ready-file "$work/ready" --no-sync "$@" \
+    --data-dir "$work/data" --ready-file "$work/ready" --no-sync --enable-test-hooks "$@" \
     >>"$work/daemon.log" 2>&1 &
   daemon_pid=$!
   for _ in $(seq 1 500); do
@@ -128,6 +128,8 @@ call("update_work_unit", b"ingest", b"file-00", {b"status": 4})
 tb = (b"Traceback (most recent call last):\n  File \"job.py\", line 7, in run\n"
       b"    parse(unit)\nValueError: bad input in file-01")
 call("update_work_unit", b"ingest", b"file-01", {b"status": 5, b"data": {b"traceback": tb}})
+# The daemon's clock moves 90 s on: every available unit has waited that long.
+call("_test_advance_clock", 90)
 PY
 }
 
@@ -172,6 +174,8 @@ expect "total available 7" 'id="total-available">7<'
 expect "total finished 1" 'id="total-finished">1<'
 expect "total failed 1" 'id="total-failed">1<'
 expect "one active worker" 'id="total-workers">1<'
+expect "ingest oldest waiting 1m 30s" 'data-spec="ingest" data-field="oldest">1m 3[0-9]s<'
+expect "oldest waiting overall" 'id="total-oldest">1m 3[0-9]s<'
 expect "worker-1 with its lease" 'data-worker="worker-1" data-field="leases">1<'
 expect "the leased unit" 'ingest / file-02'
 expect "the failed unit" 'data-failure="ingest/file-01"'

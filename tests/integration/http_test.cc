@@ -353,6 +353,48 @@ TEST_F(HttpTest, MetricsReflectWorkAndParse) {
   EXPECT_NE(r.body.find(R"(coordinated_build_info{version=")"), std::string::npos);
 }
 
+// How long the oldest available unit of each spec has waited: metric, /api/summary (the
+// largest), /api/specs (per spec). The daemon's clock is moved, so the ages are exact up to the
+// real time the test itself takes.
+TEST_F(HttpTest, OldestAvailableAgeInMetricsAndApi) {
+  Start();
+  Call(c(), "set_work_spec", A({M({{"name", B("old")}})}));
+  Call(c(), "set_work_spec", A({M({{"name", B("idle")}})}));
+  Call(c(), "add_work_units", A({B("old"), A({Tup({B("a"), M({})}), Tup({B("b"), M({})})})}));
+  AdvanceClock(c(), 120);
+  auto metric = [&](const std::string& spec) {
+    HttpResult r = Get(http_port_, "/metrics");
+    EXPECT_EQ(r.status, 200);
+    Exposition e = ParseExposition(r.body);
+    for (const auto& err : e.errors) ADD_FAILURE() << err;
+    auto it = e.samples.find("coordinated_oldest_available_age_seconds{work_spec=\"" + spec +
+                             "\"}");
+    if (it == e.samples.end()) {
+      ADD_FAILURE() << "no age series for " << spec << "\n" << r.body;
+      return -1.0;
+    }
+    return it->second;
+  };
+  EXPECT_GE(metric("old"), 120);
+  EXPECT_LT(metric("old"), 150);
+  EXPECT_EQ(metric("idle"), 0) << "nothing waiting";
+  json s = GetJson(http_port_, "/api/summary");
+  EXPECT_GE(s["oldest_available_age_seconds"].get<double>(), 120);
+  json specs = GetJson(http_port_, "/api/specs");
+  ASSERT_EQ(specs["work_specs"].size(), 2u);
+  for (const json& ws : specs["work_specs"]) {
+    if (ws["name"] == "old") {
+      EXPECT_GE(ws["oldest_available_age_seconds"].get<double>(), 120);
+    } else {
+      EXPECT_EQ(ws["oldest_available_age_seconds"].get<double>(), 0);
+    }
+  }
+  // Both units handed out: nothing waits any more.
+  Call(c(), "get_work", A({B("w"), M({{"max_jobs", I(2)}})}));
+  EXPECT_EQ(metric("old"), 0);
+  EXPECT_EQ(GetJson(http_port_, "/api/summary")["oldest_available_age_seconds"].get<double>(), 0);
+}
+
 TEST_F(HttpTest, MetricsEscapeOddSpecNames) {
   Start();
   const std::string odd = std::string("we\"ird\\name\n\xff", 13);

@@ -185,6 +185,7 @@ TEST(KeysGoldenTest, DelayedAndLeaseAreSpecTimeKey) {
   EXPECT_KEY(keys::Lease(3, 0.0, ""), "00 00 00 03  80 00 00 00 00 00 00 00");
   // -1 s = -1,000,000 us = 0xffff ffff fff0 bdc0 as int64; xor 2^63.
   EXPECT_KEY(keys::Lease(3, -1.0, "u"), "00 00 00 03  7f ff ff ff ff f0 bd c0  75");
+  EXPECT_KEY(keys::Waiting(2, 1.5, "x"), "00 00 00 02  80 00 00 00 00 16 e3 60  78");
   // A realistic deadline: 1,700,000,000 s = 1.7e15 us = 0x0006 0a24 181e 4000.
   EXPECT_KEY(keys::Lease(1, 1.7e9, "k"), "00 00 00 01  80 06 0a 24 18 1e 40 00  6b");
 }
@@ -631,7 +632,8 @@ TEST(ColumnFamiliesTest, TableMatchesTheEnumAndNames) {
       {"ready", true},     {"delayed", true},       {"leases", true},
       {"by_status", true}, {"completed", true},     {"attempts", true},
       {"workers", false},  {"worker_units", false}, {"worker_children", false},
-      {"locks", false},    {"deps_forward", true},  {"deps_reverse", true}};
+      {"locks", false},    {"deps_forward", true},  {"deps_reverse", true},
+      {"waiting", true}};
   // A new family must be added here and to docs/storage-format.md.
   ASSERT_EQ(expected.size(), std::size(kColumnFamilies));
   for (size_t i = 0; i < expected.size(); ++i) {

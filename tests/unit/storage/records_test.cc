@@ -148,6 +148,7 @@ TEST(RecordsTest, UnitRoundTripEveryField) {
   r.attempts = 4000000000u;
   r.expiries = 3;
   r.blockers = 7;
+  r.available_since = 1700000001.25;
   auto back = DecodeUnit(EncodeUnit(r));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_TRUE(back->key_is_text);
@@ -161,10 +162,12 @@ TEST(RecordsTest, UnitRoundTripEveryField) {
   EXPECT_EQ(back->attempts, 4000000000u);
   EXPECT_EQ(back->expiries, 3u);
   EXPECT_EQ(back->blockers, 7u);
+  EXPECT_EQ(back->available_since, 1700000001.25);
 }
 
-// Unit records written before dependencies existed have 10 elements (no blocker count); they
-// still decode, with no blockers. Extra trailing elements are ignored.
+// Unit records written before dependencies existed have 10 elements (no blocker count) and
+// those of format version 1 have 11 (no available_since); they still decode, with no blockers
+// and available_since 0. Extra trailing elements are ignored.
 TEST(RecordsTest, UnitRecordWithoutBlockersStillDecodes) {
   auto old =
       DecodeUnit(Hex("8a 01 f5 03 fb 3ff8000000000000 a1 41 78 01 42 77 31"
@@ -175,12 +178,18 @@ TEST(RecordsTest, UnitRecordWithoutBlockersStillDecodes) {
   EXPECT_EQ(old->attempts, 2u);
   EXPECT_EQ(old->expiries, 1u);
   EXPECT_EQ(old->blockers, 0u);
+  auto v1 = DecodeUnit(Hex("8b 01 f4 01 fb 0000000000000000 a0 f6 f6"
+                           "fb 0000000000000000 00 00 00"));
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  EXPECT_EQ(v1->status, kAvailable);
+  EXPECT_EQ(v1->available_since, 0);
   auto longer =
-      DecodeUnit(Hex("8c 01 f4 02 fb 0000000000000000 a0 f6 f6"
-                     "fb 0000000000000000 00 00 03 f6"));
+      DecodeUnit(Hex("8d 01 f4 02 fb 0000000000000000 a0 f6 f6"
+                     "fb 0000000000000000 00 00 03 00 f6"));
   ASSERT_TRUE(longer.ok()) << longer.status().ToString();
   EXPECT_EQ(longer->status, kBlocked);
   EXPECT_EQ(longer->blockers, 3u);
+  EXPECT_EQ(longer->available_since, 0);
 }
 
 TEST(RecordsTest, LockRoundTrip) {
@@ -281,7 +290,7 @@ TEST(RecordsGoldenTest, UnitRecordBytes) {
   r.expiries = 1;
   r.blockers = 0;
   EXPECT_EQ(ToHex(EncodeUnit(r)),
-            ToHex(Hex("8b"                          // array(11)
+            ToHex(Hex("8c"                          // array(12)
                       "01"                          // record version 1
                       "f5"                          // key_is_text: true
                       "03"                          // status 3 (PENDING)
@@ -292,12 +301,15 @@ TEST(RecordsGoldenTest, UnitRecordBytes) {
                       "fb 00 00 00 00 00 00 00 00"  // not_before 0.0
                       "02"                          // attempts
                       "01"                          // expiries
-                      "00")));                      // blockers
+                      "00"                          // blockers
+                      "00")));                      // available_since 0 (not AVAILABLE)
 
   UnitRecord fresh;  // an AVAILABLE unit with a byte-string key, never leased
   fresh.data = Value::Map();
+  fresh.available_since = 2.5;
   EXPECT_EQ(ToHex(EncodeUnit(fresh)),
-            ToHex(Hex("8b 01 f4 01 fb 0000000000000000 a0 f6 f6 fb 0000000000000000 00 00 00")));
+            ToHex(Hex("8c 01 f4 01 fb 0000000000000000 a0 f6 f6 fb 0000000000000000 00 00 00"
+                      "fb 4004000000000000")));
 }
 
 TEST(RecordsGoldenTest, OtherRecordBytes) {

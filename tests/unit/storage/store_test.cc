@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "storage/column_families.h"
 #include "storage/keys.h"
 #include "storage/migrations.h"
+#include "storage/records.h"
 #include "unit/temp_store.h"
 
 namespace coordinated::storage {
@@ -333,6 +335,64 @@ void SetFormatVersion(Store* store, uint64_t version) {
   ASSERT_TRUE(store->Sync().ok());
 }
 
+double WallNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A unit record as format version 1 wrote it: 11 elements, no available_since.
+std::string V1Unit(int status, double not_before) {
+  UnitRecord u;
+  u.status = status;
+  u.data = Value::Map();
+  u.not_before = not_before;
+  std::string enc = EncodeUnit(u);  // 12 elements, the last `00` (available_since 0)
+  EXPECT_EQ(static_cast<uint8_t>(enc[0]), 0x8c);
+  EXPECT_EQ(enc.back(), '\0');
+  return "\x8b" + enc.substr(1, enc.size() - 2);
+}
+
+// Version 1 -> 2 (migrations/0002_waiting_index.md): every AVAILABLE unit gets available_since
+// (the migration's time) and its `waiting` entry; other units are untouched; re-running the
+// step leaves exactly one entry per available unit.
+TEST_F(StoreTest, Version1StoreGetsTheWaitingIndex) {
+  const double later = 5e9;  // a delay far in the future
+  const std::string pending = V1Unit(kPending, 0);
+  {
+    WriteBatch b;
+    b.Put(Cf::kUnits, keys::Unit(1, "a"), V1Unit(kAvailable, 0));
+    b.Put(Cf::kUnits, keys::Unit(1, "b"), pending);
+    b.Put(Cf::kUnits, keys::Unit(2, "c"), V1Unit(kAvailable, later));
+    ASSERT_TRUE(store()->Write(b).ok());
+  }
+  SetFormatVersion(store(), 1);
+  CloseStore();
+  const double t0 = WallNow();
+  auto reopened = OpenStoreAt(db_path());
+  const double t1 = WallNow();
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  Store* st = reopened->get();
+  EXPECT_EQ(*ReadFormatVersion(st), kFormatVersion);
+
+  auto a = DecodeUnit(GetOrDie(st, Cf::kUnits, keys::Unit(1, "a")));
+  ASSERT_TRUE(a.ok());
+  EXPECT_GE(a->available_since, t0 - 0.001);
+  EXPECT_LE(a->available_since, t1 + 0.001);
+  auto c = DecodeUnit(GetOrDie(st, Cf::kUnits, keys::Unit(2, "c")));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(GetOrDie(st, Cf::kUnits, keys::Unit(1, "b")), pending) << "not AVAILABLE: untouched";
+  const std::vector<std::string> expected = {keys::Waiting(1, a->available_since, "a"),
+                                             keys::Waiting(2, later, "c")};
+  EXPECT_EQ(Keys(st, Cf::kWaiting), expected);
+
+  // The step is idempotent (a crash before the version is written re-runs it).
+  ASSERT_TRUE(Migrations().front().apply(st).ok());
+  EXPECT_EQ(Keys(st, Cf::kWaiting).size(), 2u);
+  auto a2 = DecodeUnit(GetOrDie(st, Cf::kUnits, keys::Unit(1, "a")));
+  ASSERT_TRUE(a2.ok());
+  EXPECT_EQ(Keys(st, Cf::kWaiting).front(), keys::Waiting(1, a2->available_since, "a"));
+}
+
 TEST_F(StoreTest, NewerStoreIsRefusedNamingBothVersions) {
   SetFormatVersion(store(), kFormatVersion + 1);
   CloseStore();
@@ -417,9 +477,9 @@ TEST_F(StoreTest, ReadOnlyOpenOfAnExistingStore) {
   EXPECT_FALSE(Has(store(), Cf::kUnits, "x"));
 }
 
-// A version-1 store written before the locks and dependency families were added (commit
-// 2f7ca1f added them without a format version change) lacks those column families. A writable
-// open creates them; a read-only open (coordinate-admin with the daemon down) must work too.
+// A store written before the locks and dependency families were added (they came without a
+// format version change) lacks those column families. A writable open creates them; a
+// read-only open (coordinate-admin with the daemon down) must work too.
 TEST(StoreOpenTest, ReadOnlyOpenOfAStoreMissingALaterColumnFamily) {
   TempDir dir;
   const std::string path = dir.path() + "/db";
@@ -438,7 +498,7 @@ TEST(StoreOpenTest, ReadOnlyOpenOfAStoreMissingALaterColumnFamily) {
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(o, path, cfs, &handles, &db).ok());
     std::string v;
-    PutU64(&v, 1);
+    PutU64(&v, kFormatVersion);
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[0], "format_version", v).ok());
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[2], keys::Unit(1, "u"), "x").ok());
     for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
