@@ -1,7 +1,7 @@
 #include "scheduler/sequencer.h"
 
 #include <chrono>
-#include <vector>
+#include <utility>
 
 namespace coordinated::scheduler {
 
@@ -10,7 +10,10 @@ Sequencer::Sequencer(SyncFn sync, TickFn tick, FatalFn on_fatal)
 
 Sequencer::~Sequencer() { Stop(); }
 
-void Sequencer::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Sequencer::Start() {
+  committer_ = std::thread([this] { Committer(); });
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void Sequencer::Stop() {
   {
@@ -19,6 +22,7 @@ void Sequencer::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (committer_.joinable()) committer_.join();
 }
 
 bool Sequencer::Submit(std::function<void()> run, std::function<void()> done) {
@@ -44,35 +48,71 @@ void Sequencer::Loop() {
         queue_.clear();
         break;
       }
-      cv_.wait_until(lock, next_tick, [&] { return stopping_ || !queue_.empty(); });
+      cv_.wait_until(lock, next_tick, [&] { return stopping_ || failed_ || !queue_.empty(); });
+      if (failed_) continue;
       group.swap(queue_);
       if (group.empty() && stopping_) break;
     }
-    if (failed_) {
-      group.clear();
-      continue;
+    for (auto& job : group) {
+      if (failed_) break;  // seen between jobs: start nothing more
+      job.run();
     }
-    if (!group.empty()) {
-      for (auto& job : group) job.run();
-    }
+    bool ticked = false;
     if (Clock::now() >= next_tick) {
       double wait = tick_ ? tick_() : 1.0;
       if (wait < 0.001) wait = 0.001;
       next_tick = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(wait));
+      ticked = true;
     }
+    if (!group.empty() || ticked) {
+      {
+        std::lock_guard<std::mutex> lock(commit_mu_);
+        for (auto& job : group) {
+          if (job.done) to_commit_.push_back(std::move(job.done));
+        }
+        commit_wanted_ = true;
+      }
+      commit_cv_.notify_one();
+    }
+    group.clear();
+  }
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    loop_finished_ = true;
+  }
+  commit_cv_.notify_one();
+}
+
+void Sequencer::Committer() {
+  std::vector<std::function<void()>> batch;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(commit_mu_);
+      commit_cv_.wait(lock, [&] { return commit_wanted_ || loop_finished_; });
+      if (!commit_wanted_) break;  // the sequencer thread is gone and everything is answered
+      batch.swap(to_commit_);
+      commit_wanted_ = false;
+    }
+    if (failed_) {
+      batch.clear();
+      continue;
+    }
+    // Everything the sequencer applied before handing these callbacks over is in the log.
     Status s = sync_ ? sync_() : Status::Ok();
     if (!s.ok()) {
-      failed_ = true;
-      group.clear();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        failed_ = true;
+      }
+      cv_.notify_all();
+      batch.clear();
       if (on_fatal_) on_fatal_(s);
       continue;
     }
     groups_.fetch_add(1, std::memory_order_relaxed);
-    for (auto& job : group) {
-      if (job.done) job.done();
-    }
-    group.clear();
+    for (auto& done : batch) done();
+    batch.clear();
   }
 }
 

@@ -1,19 +1,25 @@
-// Sequencer: the single thread that owns all coordination state, with group commit.
+// Sequencer: the single thread that owns all coordination state, with pipelined group commit.
 //
 // Every state-touching call is submitted as a job {run, done}. The sequencer thread takes all
 // queued jobs, runs each `run` in arrival order (each applies its own atomic write to the store,
-// unsynced, so the next job sees it), then calls `sync` once for the whole group (one fsync of
-// the write-ahead log) and only then runs every `done` (which sends the replies). While a group
-// syncs, new jobs queue up and form the next group: syncs per second stay bounded while calls
-// per second grow with concurrency.
+// unsynced, so the next job sees it) and hands the group's `done` callbacks to the committer
+// thread, then goes straight on with the next group. The committer calls `sync` once for every
+// group that reached it (one fsync of the write-ahead log covers everything applied before the
+// call) and only then runs those groups' `done` callbacks (which send the replies), in order.
+// So the fsync of one group overlaps applying the next: a reply never leaves before its writes,
+// and every write applied before them, are durable, while the state thread never waits for
+// the disk.
 //
-// Periodic work (lease expiry, archive, worker pruning) runs on the same thread through `tick`,
-// which returns the number of seconds until it wants to run again.
+// Periodic work (lease expiry, archive, worker pruning) runs on the sequencer thread through
+// `tick`, which returns the number of seconds until it wants to run again.
 //
-// If `sync` fails, nothing more is acknowledged: `on_fatal` is called with the error (the daemon
-// logs it and exits non-zero) and the pending `done` callbacks are never run.
+// If `sync` fails, nothing more is acknowledged: `on_fatal` is called once with the error (the
+// daemon logs it and exits non-zero), the pending `done` callbacks are never run and no job
+// starts after the failure is seen.
 //
-// Thread-safety: Submit may be called from any thread. run/done/tick run on the sequencer thread.
+// Thread-safety: Submit may be called from any thread. run and tick run on the sequencer
+// thread; sync, done and on_fatal on the committer thread. `done` must not touch coordination
+// state (it only sends what `run` prepared).
 #pragma once
 
 #include <atomic>
@@ -22,6 +28,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "common/status.h"
 
@@ -39,14 +46,15 @@ class Sequencer {
   Sequencer& operator=(const Sequencer&) = delete;
 
   void Start();
-  // Runs every job already submitted, then stops the thread. Jobs submitted later are dropped.
+  // Runs every job already submitted, syncs, answers them, then stops both threads. Jobs
+  // submitted later are dropped.
   void Stop();
 
   // Queues a job. Returns false (and drops it) once Stop has begun: the caller must answer
   // for it itself.
   [[nodiscard]] bool Submit(std::function<void()> run, std::function<void()> done);
 
-  // Number of groups committed so far (for metrics and tests).
+  // Number of syncs that released replies so far (for metrics and tests).
   uint64_t groups() const { return groups_; }
 
  private:
@@ -54,17 +62,28 @@ class Sequencer {
     std::function<void()> run;
     std::function<void()> done;
   };
-  void Loop();
+  void Loop();       // the sequencer thread
+  void Committer();  // the committer thread
 
   SyncFn sync_;
   TickFn tick_;
   FatalFn on_fatal_;
+
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;  // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
-  bool failed_ = false;    // sequencer thread only
+
+  // Applied groups waiting for their sync, in order.
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  std::vector<std::function<void()>> to_commit_;  // guarded by commit_mu_
+  bool commit_wanted_ = false;   // a sync is owed even with no callbacks (guarded)
+  bool loop_finished_ = false;   // the sequencer thread has exited (guarded by commit_mu_)
+
+  std::atomic<bool> failed_{false};
   std::thread thread_;
+  std::thread committer_;
   std::atomic<uint64_t> groups_{0};
 };
 

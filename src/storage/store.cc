@@ -231,15 +231,14 @@ Status Store::Write(WriteBatch& batch) {
   wo.sync = false;
   auto s = rep_->db->Write(wo, &wb);
   if (!s.ok()) return FromRocks(s, "write");
-  dirty_ = true;
+  dirty_.store(true);  // after the write: a Sync that sees it covers the write
   return Status::Ok();
 }
 
 Status Store::Sync() {
-  if (!dirty_ || !options_.sync) {
-    dirty_ = false;
-    return Status::Ok();
-  }
+  // Cleared before the sync: a write that lands during it marks the store dirty again (it may
+  // or may not be covered by this sync; the next one covers it for sure).
+  if (!dirty_.exchange(false) || !options_.sync) return Status::Ok();
   const auto start = std::chrono::steady_clock::now();
   auto s = rep_->db->SyncWAL();
   if (!s.ok()) return FromRocks(s, "sync of the write-ahead log failed");
@@ -247,7 +246,6 @@ Status Store::Sync() {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   sync_seconds_.store(sync_seconds_.load() + secs);
   if (secs > max_sync_seconds_.load()) max_sync_seconds_.store(secs);
-  dirty_ = false;
   ++syncs_;
   return Status::Ok();
 }

@@ -10,8 +10,9 @@
 // store, refuses a newer one) and never scans work units.
 //
 // Thread-safety: Write/Sync/Get/NewIterator may be called from any thread (RocksDB is
-// thread-safe), but the coordinator calls them from its sequencer thread only, which is what
-// makes read-decide-write sequences atomic.
+// thread-safe). The coordinator reads and writes from its sequencer thread only, which is what
+// makes read-decide-write sequences atomic; Sync runs on the sequencer's committer thread,
+// concurrently with later writes (SyncWAL makes everything written before the call durable).
 #pragma once
 
 #include <atomic>
@@ -96,7 +97,7 @@ class Store {
   explicit Store(StoreOptions options);
   StoreOptions options_;
   std::unique_ptr<Rep> rep_;
-  bool dirty_ = false;
+  std::atomic<bool> dirty_{false};  // written since the last Sync began
   std::atomic<uint64_t> syncs_{0};
   std::atomic<double> sync_seconds_{0};
   std::atomic<double> max_sync_seconds_{0};

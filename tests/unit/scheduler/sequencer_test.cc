@@ -103,38 +103,93 @@ TEST(SequencerTest, JobsRunInSubmissionOrderAndDoneFollowsSync) {
   EXPECT_GE(seq.groups(), 1u);
 }
 
-TEST(SequencerTest, EverythingRunsOnTheSequencerThread) {
+// Jobs and ticks run on one thread (the state thread); syncs and replies on another (the
+// committer), never on the submitter's.
+TEST(SequencerTest, JobsAndTicksShareOneThreadSyncsAndRepliesAnother) {
   std::mutex mu;
-  std::vector<std::thread::id> ids;
-  auto note = [&] {
+  std::vector<std::thread::id> state_ids, commit_ids;
+  auto note = [&](std::vector<std::thread::id>& ids) {
     std::lock_guard<std::mutex> l(mu);
     ids.push_back(std::this_thread::get_id());
   };
   std::atomic<int> done{0};
   Sequencer seq(
       [&] {
-        note();
+        note(commit_ids);
         return Status::Ok();
       },
       [&] {
-        note();
+        note(state_ids);
         return 0.01;
       },
       nullptr);
   seq.Start();
   for (int i = 0; i < 10; ++i)
-    Submit(seq, note, [&] {
-      note();
-      ++done;
-    });
+    Submit(
+        seq, [&] { note(state_ids); },
+        [&] {
+          note(commit_ids);
+          ++done;
+        });
   for (int i = 0; i < 500 && done < 10; ++i) std::this_thread::sleep_for(2ms);
   seq.Stop();
   ASSERT_EQ(done.load(), 10);
-  ASSERT_FALSE(ids.empty());
-  for (const auto& id : ids) {
-    EXPECT_EQ(id, ids[0]);
-    EXPECT_NE(id, std::this_thread::get_id());
+  ASSERT_FALSE(state_ids.empty());
+  ASSERT_FALSE(commit_ids.empty());
+  for (const auto& id : state_ids) EXPECT_EQ(id, state_ids[0]);
+  for (const auto& id : commit_ids) EXPECT_EQ(id, commit_ids[0]);
+  EXPECT_NE(state_ids[0], commit_ids[0]);
+  EXPECT_NE(state_ids[0], std::this_thread::get_id());
+  EXPECT_NE(commit_ids[0], std::this_thread::get_id());
+}
+
+// While one group syncs, the next group's jobs already run (the state thread does not wait for
+// the disk), but their replies wait for a sync that started after they ran.
+TEST(SequencerTest, ApplyingOverlapsTheSyncOfThePreviousGroup) {
+  Log log;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> syncs{0};
+  Sequencer seq(
+      [&] {
+        const int n = syncs++;
+        log.Add("sync" + std::to_string(n) + "-begin");
+        if (n == 0) {
+          std::unique_lock<std::mutex> l(mu);
+          cv.wait_for(l, 5s, [&] { return release; });
+        }
+        log.Add("sync" + std::to_string(n) + "-end");
+        return Status::Ok();
+      },
+      nullptr, nullptr);
+  seq.Start();
+  Submit(
+      seq, [&] { log.Add("run0"); }, [&] { log.Add("done0"); });
+  ASSERT_TRUE(log.WaitFor("sync0-begin", 1));
+  Submit(
+      seq, [&] { log.Add("run1"); }, [&] { log.Add("done1"); });
+  ASSERT_TRUE(log.WaitFor("run1", 1)) << "the second job must run while the first group syncs";
+  EXPECT_EQ(log.Count("done"), 0u) << "no reply before its sync";
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release = true;
   }
+  cv.notify_all();
+  ASSERT_TRUE(log.WaitFor("done", 2));
+  seq.Stop();
+  EXPECT_LT(log.IndexOf("sync0-end"), log.IndexOf("done0"));
+  // done1 follows a sync that began after run1.
+  const ptrdiff_t run1 = log.IndexOf("run1");
+  const ptrdiff_t done1 = log.IndexOf("done1");
+  const auto events = log.Events();
+  bool covered = false;
+  for (ptrdiff_t k = run1 + 1; k < done1; ++k) {
+    const std::string& e = events[static_cast<size_t>(k)];
+    covered |= e.rfind("sync", 0) == 0 && e.size() > 6 && e.compare(e.size() - 6, 6, "-begin") == 0;
+  }
+  EXPECT_TRUE(covered) << "done1 went out without a sync that started after run1";
+  EXPECT_LT(log.IndexOf("done0"), done1) << "replies keep their order";
 }
 
 TEST(SequencerTest, ConcurrentSubmittersShareSyncs) {
