@@ -85,6 +85,7 @@ Status Coordinator::Load() {
   specs_.clear();
   by_id_.clear();
   next_spec_id_ = 1;
+  timer_floor_ = -INFINITY;
   std::string v;
   Status s = store_->Get(Cf::kMeta, keys::kNextSpecId, &v);
   if (s.ok() && v.size() == 4) next_spec_id_ = storage::GetU32(v);
@@ -185,6 +186,7 @@ Status Coordinator::Txn::Commit() {
       touched_.clear();
       overlay_.clear();
       dep_events_.clear();
+      c_->counters_ = counters_at_start_;
       Status reload = c_->Load();
       if (!reload.ok()) SPDLOG_ERROR("reload failed: {}", reload.ToString());
       return s;
@@ -199,6 +201,7 @@ Status Coordinator::Txn::Commit() {
   overlay_.clear();
   if (!s.ok()) {
     SPDLOG_ERROR("write failed, reloading state from the store: {}", s.ToString());
+    c_->counters_ = counters_at_start_;
     Status reload = c_->Load();
     if (!reload.ok()) SPDLOG_ERROR("reload failed: {}", reload.ToString());
   }
@@ -308,9 +311,11 @@ void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key,
   }
   if (now && now->status == storage::kPending && now->expiration) {
     spec.next_deadline = std::min(spec.next_deadline.value_or(INFINITY), *now->expiration);
+    NoteTimer(*spec.next_deadline);
   }
   if (now && now->status == storage::kAvailable && now->not_before > 0) {
     spec.next_due = std::min(spec.next_due.value_or(INFINITY), now->not_before);
+    NoteTimer(*spec.next_due);
   }
 }
 
@@ -391,7 +396,10 @@ void Coordinator::Reap(Txn& txn, SpecState& spec, double now) {
       PutUnit(txn, spec, key, &before, &after);
     }
     auto next = next_time(Cf::kDelayed, skipped);
-    if (next) spec.next_due = std::min(spec.next_due.value_or(INFINITY), *next);
+    if (next) {
+      spec.next_due = std::min(spec.next_due.value_or(INFINITY), *next);
+      NoteTimer(*spec.next_due);
+    }
   }
   if (spec.next_deadline && *spec.next_deadline <= now) {
     std::optional<double> skipped;
@@ -422,8 +430,23 @@ void Coordinator::Reap(Txn& txn, SpecState& spec, double now) {
       PutUnit(txn, spec, key, &before, &after);
     }
     auto next = next_time(Cf::kLeases, skipped);
-    if (next) spec.next_deadline = std::min(spec.next_deadline.value_or(INFINITY), *next);
+    if (next) {
+      spec.next_deadline = std::min(spec.next_deadline.value_or(INFINITY), *next);
+      NoteTimer(*spec.next_deadline);
+    }
   }
+}
+
+void Coordinator::ReapAll(Txn& txn, double now) {
+  if (now < timer_floor_) return;
+  double floor = INFINITY;
+  for (auto& [name, spec] : specs_) {
+    Reap(txn, *spec, now);
+    if (spec->next_deadline) floor = std::min(floor, *spec->next_deadline);
+    if (spec->next_due) floor = std::min(floor, *spec->next_due);
+  }
+  // Times noted while reaping (PutUnit) are already in the specs' summaries.
+  timer_floor_ = floor;
 }
 
 std::optional<double> Coordinator::BestReady(SpecState& spec) {
@@ -446,7 +469,7 @@ double Coordinator::Tick() {
   double wait = 1.0;
   {
     Txn txn(this);
-    for (auto& [name, spec] : specs_) Reap(txn, *spec, now);
+    ReapAll(txn, now);
     Status s = txn.Commit();
     if (!s.ok()) SPDLOG_ERROR("lease expiry failed: {}", s.ToString());
   }

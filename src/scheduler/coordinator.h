@@ -24,6 +24,7 @@
 // Thread-safety: not thread-safe. Owned by the sequencer thread; every call happens there.
 #pragma once
 
+#include <cmath>
 #include <map>
 #include <memory>
 #include <optional>
@@ -209,6 +210,11 @@ class Coordinator {
   Status AddUnitsTo(Txn& txn, SpecState& spec, const std::vector<struct NewUnit>& units,
                     double now);
   void Reap(Txn& txn, SpecState& spec, double now);  // expire leases, release delayed
+  // Reap for every spec, skipped while no spec has a lease deadline or not-before time due
+  // (`timer_floor_`), so a get_work does not visit every spec when nothing is due.
+  void ReapAll(Txn& txn, double now);
+  // Keeps timer_floor_ a lower bound of every spec's next_deadline and next_due.
+  void NoteTimer(double t) { timer_floor_ = std::min(timer_floor_, t); }
   std::optional<double> BestReady(SpecState& spec);
   SpecState* ChooseSpec(const GetWorkOptions& options, double now);
   bool HasWork(SpecState& spec, double now);
@@ -235,6 +241,8 @@ class Coordinator {
   std::map<storage::SpecId, SpecState*> by_id_;
   storage::SpecId next_spec_id_ = 1;
   uint64_t grant_seq_ = 0;
+  // No spec has a lease deadline or not-before time earlier than this (-inf: unknown).
+  double timer_floor_ = -INFINITY;
   std::string mode_ = "RUN";
   double next_archive_ = 0;
   double next_worker_prune_ = 0;

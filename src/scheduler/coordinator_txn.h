@@ -20,7 +20,7 @@ namespace coordinated::scheduler {
 
 class Coordinator::Txn {
  public:
-  explicit Txn(Coordinator* c) : c_(c) {}
+  explicit Txn(Coordinator* c) : c_(c), counters_at_start_(c->counters_) {}
   storage::WriteBatch& batch() { return batch_; }
   void Touch(SpecState& spec) { touched_.insert(&spec); }
   // For a spec being removed by this transaction: its counters must not be written back.
@@ -38,6 +38,9 @@ class Coordinator::Txn {
 
  private:
   Coordinator* c_;
+  // The since-start-up counters as they were before this transaction: restored when its write
+  // fails (the reload from the store restores everything else).
+  CoordinatorCounters counters_at_start_;
   storage::WriteBatch batch_;
   std::set<SpecState*> touched_;
   std::map<std::pair<storage::SpecId, std::string>, std::optional<storage::UnitRecord>> overlay_;

@@ -72,8 +72,11 @@ SpecState* Coordinator::ChooseSpec(const GetWorkOptions& options, double now) {
   double best = -INFINITY;
   for (auto* s : cands) best = std::max(best, unit_priority(s));
   std::erase_if(cands, [&](SpecState* s) { return unit_priority(s) != best; });
-  // Tier 3: a downstream spec with work preempts its upstream specs (then_preempts).
-  if (cands.size() > 1) {
+  // Tier 3: a downstream spec with work preempts its upstream specs (then_preempts). Only a
+  // candidate with a `then` link can be preempted.
+  const bool chained = std::any_of(cands.begin(), cands.end(),
+                                   [](const SpecState* s) { return s->settings.then.is_string(); });
+  if (chained && cands.size() > 1) {
     std::set<SpecState*> in(cands.begin(), cands.end());
     std::vector<SpecState*> kept;
     for (SpecState* a : cands) {
@@ -125,7 +128,7 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
   if (!(lease >= 1 && lease <= kMaxLease)) lease = kDefaultLease;
   {
     Txn reap(this);
-    for (auto& [name, spec] : specs_) Reap(reap, *spec, now);
+    ReapAll(reap, now);
     COORD_RETURN_IF_ERROR(reap.Commit());
   }
   std::vector<Grant> out;
