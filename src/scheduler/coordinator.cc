@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/crash_point.h"
 #include "scheduler/coordinator_txn.h"
 #include "scheduler/unit_index.h"
 #include "storage/keys.h"
@@ -125,6 +126,7 @@ Status Coordinator::Load() {
         (cf == Cf::kLeases ? spec->next_deadline : spec->next_due) = t;
       }
     }
+    COORD_CRASH_POINT("coordinator.load");
     by_id_[spec->id] = spec.get();
     next_spec_id_ = std::max(next_spec_id_, spec->id + 1);
     specs_[spec->name_bytes] = std::move(spec);

@@ -17,6 +17,7 @@
 
 #include <set>
 
+#include "common/crash_point.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/coordinator_txn.h"
 #include "storage/keys.h"
@@ -185,6 +186,7 @@ Status Coordinator::ApplyDependencyEvent(Txn& txn, SpecState& spec, const std::s
                                               PyRepr(spec.record.name), PyRepr(Value::Bytes(key)))));
     }
     PutUnit(txn, dspec, dkey, &*rec, &after);
+    COORD_CRASH_POINT("coordinator.dependency_release");
   }
   if (kind == Txn::DepEvent::kDeleted) {
     // The deleted unit's own prerequisites forget it.

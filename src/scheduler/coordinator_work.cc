@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/crash_point.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/coordinator_txn.h"
 #include "storage/keys.h"
@@ -164,6 +165,7 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
     std::string key(storage::DecodeIndexKey(it->key()).unit_key);
     COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, key));
     if (!rec || rec->status != storage::kAvailable) continue;
+    COORD_CRASH_POINT_IF(rec->expiries > 0, "get_work.regrant_expired");
     lease_unit(key, &*rec, *rec);
   }
   COORD_RETURN_IF_ERROR(it->status());
@@ -229,6 +231,7 @@ void Coordinator::Chain(Txn& txn, SpecState& spec, const UnitRecord& unit, doubl
     }
   }
   // Errors are ignored, as the original did: the finish itself must not fail.
+  COORD_CRASH_POINT_IF(!units.empty(), "coordinator.chain");
   (void)AddUnitsTo(txn, *next, units, now);
 }
 

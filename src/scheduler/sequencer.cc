@@ -3,6 +3,8 @@
 #include <chrono>
 #include <utility>
 
+#include "common/crash_point.h"
+
 namespace coordinated::scheduler {
 
 Sequencer::Sequencer(SyncFn sync, TickFn tick, FatalFn on_fatal)
@@ -28,7 +30,8 @@ void Sequencer::Stop() {
 bool Sequencer::Submit(std::function<void()> run, std::function<void()> done) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return false;
+    // After a failed sync nothing more is acknowledged: refuse, so the caller answers itself.
+    if (stopping_ || failed_) return false;
     queue_.push_back(Job{std::move(run), std::move(done)});
   }
   cv_.notify_one();
@@ -99,6 +102,7 @@ void Sequencer::Committer() {
       continue;
     }
     // Everything the sequencer applied before handing these callbacks over is in the log.
+    COORD_CRASH_POINT_IF(!batch.empty(), "sequencer.before_sync");
     Status s = sync_ ? sync_() : Status::Ok();
     if (!s.ok()) {
       {
@@ -111,6 +115,7 @@ void Sequencer::Committer() {
       continue;
     }
     groups_.fetch_add(1, std::memory_order_relaxed);
+    COORD_CRASH_POINT_IF(!batch.empty(), "sequencer.before_reply");
     for (auto& done : batch) done();
     batch.clear();
   }

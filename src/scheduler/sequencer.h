@@ -50,8 +50,8 @@ class Sequencer {
   // submitted later are dropped.
   void Stop();
 
-  // Queues a job. Returns false (and drops it) once Stop has begun: the caller must answer
-  // for it itself.
+  // Queues a job. Returns false (and drops it) once Stop has begun or a sync has failed: the
+  // caller must answer for it itself.
   [[nodiscard]] bool Submit(std::function<void()> run, std::function<void()> done);
 
   // Number of syncs that released replies so far (for metrics and tests).

@@ -275,9 +275,8 @@ TEST(SequencerTest, FailedSyncIsFatalAndAcknowledgesNothing) {
     EXPECT_EQ(fatal_status.code(), Code::kIOError);
     EXPECT_EQ(fatal_status.message(), "disk gone");
   }
-  // Later submissions are neither run nor acknowledged.
-  Submit(
-      seq, [&] { log.Add("run3"); }, [&] { log.Add("done3"); });
+  // Later submissions are refused (the caller answers for them), never run or acknowledged.
+  EXPECT_FALSE(seq.Submit([&] { log.Add("run3"); }, [&] { log.Add("done3"); }));
   std::this_thread::sleep_for(50ms);
   seq.Stop();
   EXPECT_EQ(log.Count("done1"), 0u);
