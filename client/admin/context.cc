@@ -1,5 +1,9 @@
 #include "context.h"
 
+#include <fstream>
+#include <sstream>
+#include <string_view>
+
 #include "errors.h"
 #include "rpc_backend.h"
 #include "store_backend.h"
@@ -11,6 +15,25 @@ Format Context::format() const {
   if (options.output == "jsonl") return Format::kJsonl;
   return Format::kTable;
 }
+
+namespace {
+
+// The token in `path`, trailing whitespace removed (as the daemon reads its copy).
+std::string ReadToken(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Usage("cannot read --auth-token-file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string token = ss.str();
+  while (!token.empty() &&
+         std::string_view(" \t\r\n\f\v").find(token.back()) != std::string_view::npos) {
+    token.pop_back();
+  }
+  if (token.empty()) Usage("--auth-token-file " + path + " is empty");
+  return token;
+}
+
+}  // namespace
 
 std::string Context::address() const { return coordinate::ResolveAddress(options.addr); }
 
@@ -35,8 +58,12 @@ coordinate::Client& Context::client(const char* command) {
     o.timeout_seconds = options.timeout;
     o.retries = 1;
     o.base_retry_seconds = 0.2;
+    if (!options.auth_token_file.empty()) o.auth_token = ReadToken(options.auth_token_file);
     auto c = std::make_unique<coordinate::Client>(o);
     Status s = c->Connect();
+    if (s.code() == coordinated::Code::kUnauthenticated) {
+      Fail(kExitFailed, "the daemon at " + o.address + " refused the auth token: " + s.message());
+    }
     if (!s.ok()) Fail(kExitUnavailable, "cannot connect to the daemon at " + o.address + ": " + s.message());
     client_ = std::move(c);
   }

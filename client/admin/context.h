@@ -15,6 +15,7 @@ namespace coordadmin {
 
 struct GlobalOptions {
   std::string addr;
+  std::string auth_token_file;  // the daemon's token (server.auth_token_file), sent with auth()
   std::string data_dir;
   std::string output = "table";
   bool no_header = false;

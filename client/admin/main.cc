@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
   auto* addr = app.add_option("--addr", ctx.options.addr,
                               "daemon address HOST:PORT (default: $COORDINATE_ADDR, else "
                               "127.0.0.1:5932)");
+  app.add_option("--auth-token-file", ctx.options.auth_token_file,
+                 "file holding the daemon's auth token (its server.auth_token_file); sent with "
+                 "auth() on connecting (default: $COORDINATE_AUTH_TOKEN_FILE)")
+      ->envname("COORDINATE_AUTH_TOKEN_FILE");
   app.add_option("--data-dir", ctx.options.data_dir,
                  "work on this data directory instead of the daemon (read-only except restore "
                  "and check --repair; stop the daemon for those)")

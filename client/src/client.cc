@@ -36,6 +36,7 @@ Status ErrorStatus(const Value& error) {
       {"IOError", Code::kIOError},
       {"Unavailable", Code::kUnavailable},
       {"NoSuchMethod", Code::kNoSuchMethod},
+      {"Unauthenticated", Code::kUnauthenticated},
   };
   for (const auto& [name, code] : kClasses) {
     if (message.size() > name.size() + 1 && message.compare(0, name.size(), name) == 0 &&
@@ -105,6 +106,23 @@ Status Client::Connect() {
   ::freeaddrinfo(res);
   if (fd_ < 0) return last;
   decoder_ = std::make_unique<StreamDecoder>(options_.limits);
+  if (!options_.auth_token.empty()) {
+    Status s = Authenticate();
+    if (!s.ok()) {
+      Close();
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Client::Authenticate() {
+  const uint64_t id = next_id_++;
+  COORD_RETURN_IF_ERROR(SendFrame(Envelope("auth", A({B(options_.auth_token)}), id)));
+  auto reply = ReadMessage(options_.timeout_seconds);
+  if (!reply.ok()) return reply.status();
+  auto result = ResultOf(std::move(reply).value(), id);
+  if (!result.ok()) return result.status();
   return Status::Ok();
 }
 
@@ -207,8 +225,9 @@ StatusOr<Value> Client::Call(std::string_view method, Value params) {
       if (reply.ok()) return ResultOf(std::move(reply).value(), id);
       s = reply.status();
     }
-    // Transport failure: reconnect and resend, as the Python client does.
-    if (attempt >= options_.retries) return s;
+    // Transport failure: reconnect and resend, as the Python client does. A refused auth
+    // token would be refused again.
+    if (attempt >= options_.retries || s.code() == Code::kUnauthenticated) return s;
     std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
     backoff *= 2;
     Close();

@@ -20,6 +20,7 @@ constexpr CodeRow kCodeTable[] = {
     {Code::kUnavailable, "Unavailable"},
     {Code::kNoSuchMethod, "NoSuchMethod"},
     {Code::kInternal, "InternalError"},
+    {Code::kUnauthenticated, "Unauthenticated"},
 };
 }  // namespace
 

@@ -30,6 +30,7 @@ enum class Code : int {
   kUnavailable,         // shutting down, or not ready yet
   kNoSuchMethod,        // RPC method name unknown
   kInternal,            // a bug: an invariant of our own code broke
+  kUnauthenticated,     // the connection has not called auth(token), or the token is wrong
 };
 
 // The class-like word a wire error message starts with, e.g. "InvalidArgument".
@@ -55,6 +56,9 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   static Status NoSuchMethod(std::string m) { return {Code::kNoSuchMethod, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  static Status Unauthenticated(std::string m) {
+    return {Code::kUnauthenticated, std::move(m)};
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

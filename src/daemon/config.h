@@ -30,9 +30,15 @@ struct Config {
   std::string host = "127.0.0.1";
   int port = 5932;  // 0 = pick an ephemeral port (tests)
   int threads = 2;  // network threads
+  std::string auth_token_file;         // empty: no auth; else clients must call auth(token)
+  bool allow_insecure_remote = false;  // serve non-loopback hosts without auth (protected mode)
   // storage
   std::string data_dir = "./coordinate-data";
   bool sync = true;  // fsync the WAL before acknowledging (group commit)
+  uint64_t min_free_bytes = 256ull << 20;  // refuse new work below this much free space; 0 = off
+  uint64_t reserve_bytes = 64ull << 20;    // space held back for finishing work when it is low
+  uint64_t block_cache_bytes = 64ull << 20;  // RocksDB block cache shared by every family
+  uint64_t memtable_bytes = 64ull << 20;     // all memtables together
   // limits
   uint64_t max_frame_bytes = 64ull << 20;
   uint64_t max_depth = 64;

@@ -221,15 +221,28 @@ std::vector<ConfigRow> BuildRows() {
   std::vector<ConfigRow> rows = {
       // server
       StringRow("server.host", "COORDINATED_SERVER_HOST", &Config::host, {}, true,
-                "Address the CBOR-RPC listener binds. Loopback by default because the protocol "
-                "has no authentication; bind 0.0.0.0 only on a trusted network. "
-                "Default: 127.0.0.1"),
+                "Address the CBOR-RPC listener binds. Loopback by default; a non-loopback "
+                "address (such as 0.0.0.0) needs server.auth_token_file or "
+                "server.allow_insecure_remote, else the daemon refuses to start. The protocol is "
+                "not encrypted: off a trusted network, tunnel it. Default: 127.0.0.1"),
       IntRow("server.port", "COORDINATED_SERVER_PORT", &Config::port, 0, 65535,
              "TCP port of the CBOR-RPC listener, 0..65535 (0 picks a free port, for tests). "
              "5932 is the port Python clients use unless told otherwise. Default: 5932"),
       IntRow("server.threads", "COORDINATED_SERVER_THREADS", &Config::threads, 1, 1024,
              "Network threads that read requests and write replies, 1..1024. Storage commits "
              "are grouped, so a few threads serve hundreds of workers. Default: 2"),
+      StringRow("server.auth_token_file", "COORDINATED_SERVER_AUTH_TOKEN_FILE",
+                &Config::auth_token_file, {}, false,
+                "File holding a shared secret token; when set, each RPC connection must call "
+                "auth(token) before any other method. Read at start-up, trailing whitespace "
+                "removed; refused when empty or accessible by group or others (chmod 600). "
+                "Required to listen on a non-loopback server.host. Default: \"\" (no auth)"),
+      BoolRow("server.allow_insecure_remote", "COORDINATED_SERVER_ALLOW_INSECURE_REMOTE",
+              &Config::allow_insecure_remote,
+              "Allow server.host or http.host on a non-loopback address without protection: "
+              "RPC without server.auth_token_file, or the HTTP side port at all (it has no "
+              "authentication). Otherwise the daemon refuses to start, so a typo cannot expose "
+              "an open queue. Default: false"),
       // storage
       StringRow("storage.data_dir", "COORDINATED_STORAGE_DATA_DIR", &Config::data_dir, {}, true,
                 "Directory of the durable store, created if missing. Put it on a local file "
@@ -238,6 +251,31 @@ std::vector<ConfigRow> BuildRows() {
               "Sync the write-ahead log before acknowledging a change (concurrent changes share "
               "one sync). false is faster, but a power loss can then drop the last "
               "acknowledged changes (never corrupt the store). Default: true"),
+      UIntRow("storage.min_free_bytes", "COORDINATED_STORAGE_MIN_FREE_BYTES",
+              &Config::min_free_bytes, 0, kInt64Max,
+              "Refuse calls that create work (set_work_spec, add_work_units, "
+              "add_dependent_work_units) with ResourceExhausted while the data directory's file "
+              "system has less free space than this; finishing, failing, renewing, reads and "
+              "deletes keep working, and service resumes once this plus storage.reserve_bytes is "
+              "free (checked every second). RocksDB needs room beyond its data for flushes, "
+              "compactions and write-ahead logs (up to 256 MiB of logs); refusing new work this "
+              "early leaves that room to work already handed out. 0 turns the check off. "
+              "Default: 268435456 (256 MiB)"),
+      UIntRow("storage.reserve_bytes", "COORDINATED_STORAGE_RESERVE_BYTES", &Config::reserve_bytes,
+              0, kInt64Max,
+              "Size of the RESERVE file held in the data directory while space is plentiful and "
+              "deleted when free space falls below storage.min_free_bytes, so finishes, fails and "
+              "RocksDB's flushes still find room when something else fills the disk. 0 keeps "
+              "none. Default: 67108864 (64 MiB)"),
+      UIntRow("storage.block_cache_bytes", "COORDINATED_STORAGE_BLOCK_CACHE_BYTES",
+              &Config::block_cache_bytes, 1 << 20, kInt64Max,
+              "RocksDB block cache shared by every column family (data, index and filter "
+              "blocks), in bytes (>= 1 MiB). With storage.memtable_bytes it bounds the store's "
+              "memory whatever the number of units. Default: 67108864 (64 MiB)"),
+      UIntRow("storage.memtable_bytes", "COORDINATED_STORAGE_MEMTABLE_BYTES",
+              &Config::memtable_bytes, 4 << 20, kInt64Max,
+              "Budget for all RocksDB memtables together, in bytes (>= 4 MiB): past it the "
+              "largest is flushed to disk. Default: 67108864 (64 MiB)"),
       // limits
       UIntRow("limits.max_frame_bytes", "COORDINATED_LIMITS_MAX_FRAME_BYTES",
               &Config::max_frame_bytes, 1, kInt64Max,
@@ -296,8 +334,8 @@ std::vector<ConfigRow> BuildRows() {
       // http
       StringRow("http.host", "COORDINATED_HTTP_HOST", &Config::http_host, {}, true,
                 "Address of the HTTP side port (status page, /metrics, /healthz, /readyz, "
-                "read-only /api). Loopback by default: it has no authentication. "
-                "Default: 127.0.0.1"),
+                "read-only /api). Loopback by default: it has no authentication, so a "
+                "non-loopback address needs server.allow_insecure_remote. Default: 127.0.0.1"),
       IntRow("http.port", "COORDINATED_HTTP_PORT", &Config::http_port, 0, 65535,
              "TCP port of the HTTP side port, 0..65535 (0 picks a free port; it is also picked "
              "when server.port is 0 and this key keeps its default, so test daemons never "

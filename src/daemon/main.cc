@@ -5,6 +5,8 @@
 // spec summaries) -> sequencer -> RPC listener -> ready. SIGTERM/SIGINT: /readyz turns 503, stop
 // accepting, answer what is in flight, sync, exit 0. SIGHUP: reopen the log file. Bad
 // configuration, an unopenable store or a failed bind: one clear error line and a non-zero exit.
+// Protected mode (listen_policy.h) and a bad auth token file are configuration errors (exit 2),
+// checked before anything is bound.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -19,9 +21,11 @@
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
+#include "daemon/auth_token_file.h"
 #include "daemon/config.h"
 #include "daemon/http_api.h"
 #include "daemon/http_server.h"
+#include "daemon/listen_policy.h"
 #include "daemon/logging.h"
 #include "daemon/metrics.h"
 #include "daemon/version.h"
@@ -30,6 +34,7 @@
 #include "rpc/server.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/sequencer.h"
+#include "storage/disk_space.h"
 #include "storage/store.h"
 
 namespace coordinated::daemon {
@@ -63,9 +68,28 @@ Status WriteReadyFile(const std::string& path, const std::string& content) {
   return Status::Ok();
 }
 
+// Re-reads the free space (io thread, once a second) and logs each change: new work refused,
+// accepted again, and a failing check (once until it works again).
+void RefreshDiskSpace(storage::DiskSpaceGuard& guard, std::string* last_error) {
+  const bool was_low = guard.low();
+  const bool had_reserve = guard.reserve_held();
+  Status s = guard.Refresh();
+  if (!s.ok() && s.ToString() != *last_error) spdlog::error("disk space check: {}", s.ToString());
+  *last_error = s.ok() ? std::string() : s.ToString();
+  if (!was_low && guard.low()) {
+    spdlog::error("{}{}", guard.CheckCanGrow().message(),
+                  had_reserve && !guard.reserve_held() ? " (reserve file released)" : "");
+  } else if (was_low && !guard.low()) {
+    spdlog::info("disk space recovered ({} free): new work is accepted again",
+                 storage::FormatBytes(guard.free_bytes()));
+  }
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"coordinated: durable job coordination daemon (CBOR-RPC on port 5932)"};
   std::string config_path, host, data_dir, log_level, log_format, ready_file, http_host, log_file;
+  std::string auth_token_file;
+  bool allow_insecure_remote = false;
   int port = -1, http_port = -1;
   bool print_config = false, check_config = false, test_hooks = false, no_sync = false;
   bool no_http = false;
@@ -73,6 +97,10 @@ int Run(int argc, char** argv) {
   app.add_option("-c,--config", config_path, "YAML configuration file");
   app.add_option("--host", host, "listen address (default 127.0.0.1)");
   app.add_option("-p,--port", port, "listen port (default 5932; 0 = ephemeral)");
+  app.add_option("--auth-token-file", auth_token_file,
+                 "clients must call auth(token) with the token in this file (mode 0600)");
+  app.add_flag("--allow-insecure-remote", allow_insecure_remote,
+               "allow a non-loopback --host without a token, or a non-loopback --http-host");
   app.add_option("--data-dir", data_dir, "data directory (default ./coordinate-data)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
   app.add_option("--log-format", log_format, "text or json");
@@ -109,6 +137,8 @@ int Run(int argc, char** argv) {
     if (!s.ok()) Die(kExitConfig, s.ToString());
   }
   if (!host.empty()) cfg.host = host;
+  if (!auth_token_file.empty()) cfg.auth_token_file = auth_token_file;
+  if (allow_insecure_remote) cfg.allow_insecure_remote = true;
   if (port >= 0) {
     if (port > 65535) Die(kExitConfig, "--port must be 0..65535");
     cfg.port = port;
@@ -132,6 +162,20 @@ int Run(int argc, char** argv) {
   if (print_config) {
     std::cout << RenderConfigYaml(cfg);
     return 0;
+  }
+  // Protected mode and the auth token: refused before anything is bound or opened.
+  ListenPolicyInput listen_policy;
+  listen_policy.rpc_host = cfg.host;
+  listen_policy.http_host = cfg.http_host;
+  listen_policy.http_enabled = cfg.http_enabled;
+  listen_policy.auth_token_configured = !cfg.auth_token_file.empty();
+  listen_policy.allow_insecure_remote = cfg.allow_insecure_remote;
+  if (Status s = CheckListenPolicy(listen_policy); !s.ok()) Die(kExitConfig, s.message());
+  std::string auth_token;
+  if (!cfg.auth_token_file.empty()) {
+    auto token = ReadAuthTokenFile(cfg.auth_token_file);
+    if (!token.ok()) Die(kExitConfig, token.status().message());
+    auth_token = std::move(token).value();
   }
   if (check_config) {
     std::cout << "configuration OK (" << cfg.source << ")\n";
@@ -193,9 +237,20 @@ int Run(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) Die(kExitStartup, "cannot create data directory " + cfg.data_dir + ": " + ec.message());
+  // The free-space guard starts before the store opens: on a full disk it releases the reserve
+  // left by the last run first, so the store finds room to open.
+  storage::DiskSpaceOptions dso;
+  dso.dir = cfg.data_dir;
+  dso.min_free_bytes = cfg.min_free_bytes;
+  dso.reserve_bytes = cfg.reserve_bytes;
+  storage::DiskSpaceGuard disk_space(dso);
+  if (Status s = disk_space.Init(); !s.ok()) spdlog::error("disk space check: {}", s.ToString());
+  if (disk_space.low()) spdlog::error("{}", disk_space.CheckCanGrow().message());
   storage::StoreOptions so;
   so.path = cfg.data_dir;
   so.sync = cfg.sync;
+  so.block_cache_bytes = cfg.block_cache_bytes;
+  so.memtable_bytes = cfg.memtable_bytes;
   auto store = storage::Store::Open(so);
   if (!store.ok()) Die(kExitStartup, store.status().ToString());
   SystemClock clock;
@@ -224,6 +279,8 @@ int Run(int argc, char** argv) {
   ctx.client_config = &client_config;
   ctx.clock = &clock;
   ctx.test_hooks = cfg.test_hooks;
+  ctx.disk_space = &disk_space;
+  ctx.auth_token = &auth_token;
   rpc::Dispatcher dispatcher(ctx, &sequencer);
   dispatcher.SetObserver([&metrics](std::string_view method, double seconds, bool ok) {
     metrics.RecordRpc(method, seconds, ok);
@@ -246,6 +303,17 @@ int Run(int argc, char** argv) {
   }
   sequencer.Start();
   server.StartAccepting();
+  boost::asio::steady_timer disk_timer(io);
+  std::string disk_error;
+  std::function<void()> arm_disk_timer = [&] {
+    disk_timer.expires_after(std::chrono::seconds(1));
+    disk_timer.async_wait([&](boost::system::error_code ec2) {
+      if (ec2) return;
+      RefreshDiskSpace(disk_space, &disk_error);
+      arm_disk_timer();
+    });
+  };
+  if (cfg.min_free_bytes > 0) arm_disk_timer();
   http_api.SetBackend(&coordinator, &sequencer, &server);
   const std::string bound = cfg.host + ":" + std::to_string(server.bound_port());
   spdlog::info("coordinated {} listening on {} (http: {}, config: {}, data: {}, sync: {}, "
@@ -253,6 +321,15 @@ int Run(int argc, char** argv) {
                kVersion, bound, cfg.http_enabled ? http_bound : "off", cfg.source, cfg.data_dir,
                cfg.sync ? "on" : "off", coordinator.specs().size());
   if (cfg.test_hooks) spdlog::warn("test hooks are enabled");
+  if (!auth_token.empty()) {
+    spdlog::info("RPC clients must authenticate (token from {})", cfg.auth_token_file);
+  }
+  if (ListensInsecurelyOnRemote(listen_policy)) {
+    spdlog::warn("--allow-insecure-remote: serving without authentication beyond loopback "
+                 "(rpc: {}{}, http: {})",
+                 bound, auth_token.empty() ? "" : " [token required]",
+                 cfg.http_enabled ? http_bound : "off");
+  }
   if (cfg.http_enabled && cfg.http_allow_actions) {
     spdlog::warn("HTTP actions are enabled: anyone who reaches {} can pause specs and retry units",
                  http_bound);

@@ -8,18 +8,24 @@
 
 #include "rpc/envelope.h"
 #include "scheduler/sequencer.h"
+#include "storage/disk_space.h"
 
 namespace coordinated::rpc {
 
-void Dispatcher::Handle(Value msg, Done done) {
+void Dispatcher::Handle(Value msg, ConnectionState* connection, Done done) {
   if (msg.is_sequence()) {
-    HandleBatch(std::move(msg), std::move(done));
+    HandleBatch(std::move(msg), connection, std::move(done));
   } else {
-    HandleOne(std::move(msg), std::move(done));
+    HandleOne(std::move(msg), connection, std::move(done));
   }
 }
 
-void Dispatcher::HandleBatch(Value batch, Done done) {
+bool Dispatcher::Admitted(std::string_view method, const ConnectionState* connection) const {
+  if (ctx_.auth_token == nullptr || ctx_.auth_token->empty()) return true;
+  return method == "auth" || (connection != nullptr && connection->authenticated);
+}
+
+void Dispatcher::HandleBatch(Value batch, ConnectionState* connection, Done done) {
   const size_t n = batch.items().size();
   if (n == 0) {
     done(Value::Array());
@@ -36,7 +42,7 @@ void Dispatcher::HandleBatch(Value batch, Done done) {
   st->done = std::move(done);
   auto& items = batch.mutable_items();
   for (size_t i = 0; i < n; ++i) {
-    Handle(std::move(items[i]), [st, i](Value reply) {
+    Handle(std::move(items[i]), connection, [st, i](Value reply) {
       st->replies[i] = std::move(reply);
       if (st->left.fetch_sub(1) == 1) st->done(Value::Array(std::move(st->replies)));
     });
@@ -53,12 +59,18 @@ void Dispatcher::Finish(const Done& done, std::string_view method, TimePoint sta
   done(std::move(reply));
 }
 
-void Dispatcher::HandleOne(Value msg, Done done) {
+void Dispatcher::HandleOne(Value msg, ConnectionState* connection, Done done) {
   const TimePoint start = observer_ ? std::chrono::steady_clock::now() : TimePoint();
   auto req = ParseRequest(msg);
   if (!req.ok()) {
     const Value* id = msg.FindKey("id");
     Finish(done, {}, start, ErrorReply(id ? *id : Value::Null(), req.status()));
+    return;
+  }
+  if (!Admitted(req->method, connection)) {
+    Finish(done, {}, start,
+           ErrorReply(req->id, Status::Unauthenticated("call auth(token) first; '" + req->method +
+                                                       "' refused")));
     return;
   }
   const MethodSpec* spec = FindMethod(req->method, ctx_.test_hooks);
@@ -72,11 +84,19 @@ void Dispatcher::HandleOne(Value msg, Done done) {
     Finish(done, spec->name, start, ErrorReply(req->id, args.status()));
     return;
   }
+  if (spec->grows_store && ctx_.disk_space != nullptr) {
+    if (Status room = ctx_.disk_space->CheckCanGrow(); !room.ok()) {
+      Finish(done, spec->name, start, ErrorReply(req->id, room));
+      return;
+    }
+  }
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("rpc {} id={}", spec->name, req->id.ToDiagnostic());
   }
   if (spec->exec == Exec::kInline || sequencer_ == nullptr) {
-    auto result = spec->handler(ctx_, *args);
+    CallContext call_ctx = ctx_;
+    call_ctx.connection = connection;
+    auto result = spec->handler(call_ctx, *args);
     Finish(done, spec->name, start,
            result.ok() ? ResultReply(req->id, std::move(result).value())
                        : ErrorReply(req->id, result.status()));

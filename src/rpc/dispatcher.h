@@ -1,6 +1,7 @@
 // Dispatcher: turns one decoded message (a request map, or a batch array of them) into a reply.
 //
-// Unknown methods, bad arity, bad keyword names and handler errors become the error form
+// Unknown methods, bad arity, bad keyword names, methods that grow the store while disk space
+// is low (ResourceExhausted, see MethodSpec::grows_store) and handler errors become the error form
 // {id, error: {message: "Class: text"}}; the connection is never closed for them. kInline
 // methods are answered at once; kSequenced ones are queued on the sequencer and answered after
 // the group commit that covers them. A batch is answered with one array, in request order.
@@ -39,14 +40,21 @@ class Dispatcher {
   // Optional. Set once before the first Handle (it is not synchronised with Handle).
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
 
-  void Handle(Value msg, Done done);
+  void Handle(Value msg, Done done) { Handle(std::move(msg), nullptr, std::move(done)); }
+  // `connection`: the state of the connection the message came on (nullptr: none). When
+  // ctx.auth_token is set, every request but `auth` is refused with an Unauthenticated error,
+  // before its method is looked up, unless connection->authenticated; requests are checked in
+  // the order they are handed in (a batch in array order), so an auth earlier in a pipeline or
+  // batch admits the requests after it. Call from the connection's strand.
+  void Handle(Value msg, ConnectionState* connection, Done done);
 
  private:
   using TimePoint = std::chrono::steady_clock::time_point;
-  void HandleOne(Value msg, Done done);
+  void HandleOne(Value msg, ConnectionState* connection, Done done);
   // Reports to the observer (if any), then calls `done`.
   void Finish(const Done& done, std::string_view method, TimePoint start, Value reply) const;
-  void HandleBatch(Value batch, Done done);
+  void HandleBatch(Value batch, ConnectionState* connection, Done done);
+  bool Admitted(std::string_view method, const ConnectionState* connection) const;
 
   CallContext ctx_;
   scheduler::Sequencer* sequencer_;

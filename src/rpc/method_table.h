@@ -3,6 +3,7 @@
 // read this one table (methods.cc).
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -13,8 +14,21 @@
 namespace coordinated::scheduler {
 class Coordinator;
 }
+namespace coordinated::storage {
+class DiskSpaceGuard;
+}
 
 namespace coordinated::rpc {
+
+// State of one RPC connection, owned by its session and touched only on that session's strand.
+// With an auth token configured, only `auth` is served until `authenticated` is true; the
+// session closes the connection (after writing the replies owed) once `auth_failures` reaches
+// kMaxAuthFailures.
+struct ConnectionState {
+  bool authenticated = false;  // the last auth() call on this connection presented the token
+  int auth_failures = 0;       // auth() calls with a wrong token
+};
+inline constexpr int kMaxAuthFailures = 3;
 
 // What a handler may use. Handlers marked kSequenced run on the sequencer thread and may touch
 // the coordinator; kInline handlers run on a network thread and must not.
@@ -23,6 +37,14 @@ struct CallContext {
   const Value* client_config = nullptr;  // what get_config serves
   SystemClock* clock = nullptr;
   bool test_hooks = false;
+  // While it reports low disk space, methods that grow the store are refused (nullptr: never).
+  const storage::DiskSpaceGuard* disk_space = nullptr;
+  // The token connections must present with auth(token); nullptr or empty: no authentication
+  // (auth then succeeds with any argument). Never logged or served.
+  const std::string* auth_token = nullptr;
+  // The caller's connection: set for kInline handlers called through a connection, nullptr for
+  // kSequenced handlers and in-process calls.
+  ConnectionState* connection = nullptr;
 };
 
 // Arguments in declaration order; a parameter the caller did not pass is Value::Undefined().
@@ -41,6 +63,9 @@ struct MethodSpec {
   Exec exec;
   Handler handler;
   bool test_only = false;  // only with test hooks enabled
+  // Creates work (specs, units): refused with ResourceExhausted while disk space is low, before
+  // it is queued. Methods that finish, fail, renew, read or delete never are.
+  bool grows_store = false;
 };
 
 const std::vector<MethodSpec>& MethodTable();

@@ -2,6 +2,7 @@
 // are the original Python daemon's: "(a, b)" below is a tuple (tag 128), "[...]" a list.
 #include <fmt/format.h>
 
+#include "common/constant_time.h"
 #include "rpc/method_table.h"
 #include "scheduler/coordinator.h"
 
@@ -38,6 +39,20 @@ StatusOr<Value> Now(CallContext& ctx, Args&) { return Value::Double(ctx.clock->N
 
 StatusOr<Value> GetConfig(CallContext& ctx, Args&) {
   return Pair(ctx.client_config ? *ctx.client_config : Value::Map(), Value::Null());
+}
+
+// auth(token) -> (True, None). With no token configured every argument succeeds, so clients
+// may always send it. Otherwise the token (byte or text string) is compared in constant time;
+// a match authenticates the connection, anything else un-authenticates it and is an
+// Unauthenticated error (the session closes the connection after kMaxAuthFailures of them).
+StatusOr<Value> Auth(CallContext& ctx, Args& a) {
+  if (ctx.auth_token == nullptr || ctx.auth_token->empty()) return OkPair();
+  if (ctx.connection == nullptr) return Status::Unauthenticated("no connection to authenticate");
+  const bool match = a[0].is_string() && ConstantTimeEquals(*ctx.auth_token, a[0].str());
+  ctx.connection->authenticated = match;
+  if (match) return OkPair();
+  ++ctx.connection->auth_failures;
+  return Status::Unauthenticated("wrong token");
 }
 
 StatusOr<Value> TestAdvanceClock(CallContext& ctx, Args& a) {
@@ -321,23 +336,30 @@ StatusOr<Value> Check(CallContext& ctx, Args&) {
   return out;
 }
 
+// A row whose method creates work (see MethodSpec::grows_store).
+MethodSpec Grows(MethodSpec m) {
+  m.grows_store = true;
+  return m;
+}
+
 }  // namespace
 
 const std::vector<MethodSpec>& MethodTable() {
   using E = Exec;
   static const std::vector<MethodSpec> kTable = {
       // name, params, required, exec, handler
+      {"auth", {"token"}, 1, E::kInline, Auth},
       {"now", {}, 0, E::kInline, Now},
       {"get_config", {}, 0, E::kInline, GetConfig},
-      {"set_work_spec", {"work_spec"}, 1, E::kSequenced, SetWorkSpec},
+      Grows({"set_work_spec", {"work_spec"}, 1, E::kSequenced, SetWorkSpec}),
       {"get_work_spec", {"work_spec_name"}, 1, E::kSequenced, GetWorkSpec},
       {"list_work_specs", {"options"}, 0, E::kSequenced, ListWorkSpecs},
       {"del_work_spec", {"work_spec_name"}, 1, E::kSequenced, DelWorkSpec},
       {"clear", {}, 0, E::kSequenced, Clear},
       {"control_work_spec", {"work_spec_name", "options"}, 1, E::kSequenced, ControlWorkSpec},
       {"get_work_spec_meta", {"work_spec_name"}, 1, E::kSequenced, GetWorkSpecMeta},
-      {"add_work_units", {"work_spec_name", "work_unit_key_vals"}, 2, E::kSequenced,
-       AddWorkUnits},
+      Grows({"add_work_units", {"work_spec_name", "work_unit_key_vals"}, 2, E::kSequenced,
+             AddWorkUnits}),
       {"get_work_units", {"work_spec_name", "options"}, 1, E::kSequenced, GetWorkUnits},
       {"get_work_unit_status", {"work_spec_name", "work_unit_keys"}, 2, E::kSequenced,
        GetWorkUnitStatus},
@@ -361,8 +383,8 @@ const std::vector<MethodSpec>& MethodTable() {
       {"get_child_work_units", {"worker_id"}, 1, E::kSequenced, GetChildWorkUnits},
       {"set_mode", {"mode"}, 1, E::kSequenced, SetMode},
       {"get_mode", {}, 0, E::kSequenced, GetMode},
-      {"add_dependent_work_units", {"later", "earlier", "hard"}, 2, E::kSequenced,
-       AddDependentWorkUnits},
+      Grows({"add_dependent_work_units", {"later", "earlier", "hard"}, 2, E::kSequenced,
+             AddDependentWorkUnits}),
       {"lock", {"locker_id", "timeout", "key_paths"}, 3, E::kSequenced, Lock},
       {"locksome", {"locker_id", "timeout", "key_paths"}, 3, E::kSequenced, LockSome},
       {"renew", {"locker_id", "timeout", "key_paths"}, 3, E::kSequenced, Renew},

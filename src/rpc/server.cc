@@ -160,11 +160,17 @@ class Server::Session : public std::enable_shared_from_this<Session> {
     }
     const uint64_t seq = next_seq_++;
     auto self = shared_from_this();
-    server_->dispatcher_->Handle(std::move(msg), [self, seq](Value reply) {
+    const int failures_before = conn_.auth_failures;
+    server_->dispatcher_->Handle(std::move(msg), &conn_, [self, seq](Value reply) {
       asio::post(self->strand_, [self, seq, reply = std::move(reply)]() mutable {
         self->Deliver(seq, EncodeFrame(reply));
       });
     });
+    if (conn_.auth_failures != failures_before) {
+      SPDLOG_WARN("connection {}: auth with a wrong token ({} of {} allowed)", peer_,
+                  conn_.auth_failures, kMaxAuthFailures);
+      if (conn_.auth_failures >= kMaxAuthFailures) FinishThenClose();
+    }
   }
 
   void Deliver(uint64_t seq, std::string bytes) {
@@ -274,6 +280,7 @@ class Server::Session : public std::enable_shared_from_this<Session> {
   const ServerLimits& limits_;
   StreamDecoder decoder_;
   std::shared_ptr<SessionRegistry> registry_;
+  ConnectionState conn_;  // authentication state, touched only on strand_
   std::string peer_;
   std::vector<uint8_t> buf_;
   size_t len_ = 0;

@@ -5,7 +5,10 @@
 // order, even when later requests finish first. Limits (ServerLimits) are enforced per
 // connection: outstanding requests (reading pauses), idle and per-message read timeouts, and the
 // decoder limits. A message that cannot be decoded closes its connection (there is no way to
-// find the next message boundary); everything else gets an error reply.
+// find the next message boundary); everything else gets an error reply. Each session keeps its
+// ConnectionState (whether it called auth with the right token) and hands it to the dispatcher
+// with every request; after kMaxAuthFailures wrong tokens it closes once the replies it owes are
+// written.
 //
 // Thread-safety: Start/Stop from the owner thread; the io_context may be run by many threads
 // (each session serializes itself on a strand).

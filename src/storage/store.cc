@@ -1,14 +1,20 @@
 #include "storage/store.h"
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 #include <vector>
 
+#include "storage/info_log.h"
 #include "storage/keys.h"
 #include "storage/migrations.h"
 
@@ -27,6 +33,8 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Status::IOError(m);
 }
 rocksdb::Slice S(std::string_view v) { return rocksdb::Slice(v.data(), v.size()); }
+// How long Sync waits for RocksDB to recover from running out of space (see Sync).
+constexpr std::chrono::seconds kNoSpaceRecoveryWait{15};
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -123,15 +131,37 @@ Store::~Store() = default;
 StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::unique_ptr<Store> store(new Store(options));
   rocksdb::DBOptions dbo;
+  if (options.env) dbo.env = options.env;
+  if (!options.read_only) dbo.info_log = NewInfoLog(options.path);  // see info_log.h
   dbo.create_if_missing = options.create_if_missing;
   dbo.create_missing_column_families = !options.read_only;
   dbo.max_background_jobs = 2;
   dbo.keep_log_file_num = 5;
   dbo.max_total_wal_size = 256ull << 20;
+  // Memory is bounded by two figures, whatever the number of units or column families: one
+  // block cache shared by every family (data, index and filter blocks all live in it) and one
+  // budget for all memtables together (the write buffer manager flushes the largest memtable
+  // when the sum would exceed it).
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  dbo.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options.memtable_bytes);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  // Unit and attempt lookups are point reads of keys that often do not exist (a new key in
+  // add_work_units): a Bloom filter answers most of those without reading a block.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  std::shared_ptr<rocksdb::TableFactory> table_factory(rocksdb::NewBlockBasedTableFactory(table));
+  const uint64_t write_buffer = std::max<uint64_t>(
+      1ull << 20, std::min<uint64_t>(16ull << 20, options.memtable_bytes / 4));
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const auto& info : kColumnFamilies) {
     rocksdb::ColumnFamilyOptions co;
     co.OptimizeLevelStyleCompaction(64ull << 20);
+    co.table_factory = table_factory;
+    co.write_buffer_size = write_buffer;
+    co.max_write_buffer_number = 3;
     // Queue-like column families delete at their head all the time: compact files whose
     // deletions pile up, so seeks do not wade through tombstones.
     co.table_properties_collector_factories.emplace_back(
@@ -227,21 +257,73 @@ Status Store::Write(WriteBatch& batch) {
     }
     if (!s.ok()) return FromRocks(s, "batch");
   }
+  if (faulty_.load()) {
+    std::lock_guard<std::mutex> lock(fault_mu_);
+    if (no_space_) {
+      // RocksDB stopped writing when it ran out of space. Resume() succeeds once it has
+      // recovered on its own (it polls free space) or recovers now; Busy: its recovery waits.
+      auto r = rep_->db->Resume();
+      if (!r.ok()) {
+        return Status::ResourceExhausted(
+            "out of disk space, writes stopped until space is freed (" + r.ToString() + ")");
+      }
+      no_space_ = false;
+      faulty_.store(!failed_.ok());
+    }
+  }
   rocksdb::WriteOptions wo;
   wo.sync = false;
   auto s = rep_->db->Write(wo, &wb);
-  if (!s.ok()) return FromRocks(s, "write");
+  if (!s.ok()) {
+    if (s.IsNoSpace() || s.IsIOError() || s.IsCorruption()) {
+      std::lock_guard<std::mutex> lock(fault_mu_);
+      if (s.IsNoSpace()) {
+        no_space_ = true;
+      } else if (failed_.ok()) {
+        failed_ = FromRocks(s, "write to the write-ahead log failed");
+      }
+      faulty_.store(true);
+    }
+    return FromRocks(s, "write");
+  }
   dirty_.store(true);  // after the write: a Sync that sees it covers the write
   return Status::Ok();
 }
 
 Status Store::Sync() {
+  // Held through this sync only when a write has failed (the slow path).
+  std::unique_lock<std::mutex> fault_lock(fault_mu_, std::defer_lock);
+  if (faulty_.load()) {
+    fault_lock.lock();
+    if (!failed_.ok()) return failed_;
+  }
   // Cleared before the sync: a write that lands during it marks the store dirty again (it may
   // or may not be covered by this sync; the next one covers it for sure).
   if (!dirty_.exchange(false) || !options_.sync) return Status::Ok();
+  if (fault_lock.owns_lock() && no_space_) {
+    // An append to the write-ahead log failed for lack of space after earlier writes of this
+    // group succeeded. That log must not be synced again (RocksDB refuses: the writer has seen
+    // an error); recovery flushes everything written so far into synced table files and starts
+    // a new log. Wait a bounded time for it (RocksDB retries every few seconds once space is
+    // back); without it nothing more can be acknowledged.
+    const auto deadline = std::chrono::steady_clock::now() + kNoSpaceRecoveryWait;
+    rocksdb::Status r = rep_->db->Resume();
+    while (r.IsBusy() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      r = rep_->db->Resume();
+    }
+    if (!r.ok()) return FromRocks(r, "cannot make writes durable after running out of space");
+    no_space_ = false;
+    faulty_.store(false);
+  }
   const auto start = std::chrono::steady_clock::now();
   auto s = rep_->db->SyncWAL();
-  if (!s.ok()) return FromRocks(s, "sync of the write-ahead log failed");
+  if (!s.ok()) {
+    if (!fault_lock.owns_lock()) fault_lock.lock();
+    failed_ = FromRocks(s, "sync of the write-ahead log failed");
+    faulty_.store(true);
+    return failed_;
+  }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   sync_seconds_.store(sync_seconds_.load() + secs);

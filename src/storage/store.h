@@ -17,11 +17,16 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
 #include "storage/column_families.h"
+
+namespace rocksdb {
+class Env;
+}
 
 namespace coordinated::storage {
 
@@ -32,6 +37,13 @@ struct StoreOptions {
   bool sync = true;             // fsync the WAL in Sync()
   bool create_if_missing = true;
   bool read_only = false;       // open as a secondary/read-only view (tools)
+  // Memory bounds (storage.block_cache_bytes, storage.memtable_bytes): one block cache shared
+  // by every column family, and one budget for all memtables together.
+  uint64_t block_cache_bytes = 64ull << 20;
+  uint64_t memtable_bytes = 64ull << 20;
+  // The RocksDB environment (file system, threads); null = the default. Tests pass one whose
+  // file system injects faults. Not owned; must outlive the store.
+  rocksdb::Env* env = nullptr;
 };
 
 class WriteBatch {
@@ -77,8 +89,15 @@ class Store {
   std::unique_ptr<Iterator> NewIterator(Cf cf, std::string_view lower,
                                         std::string_view upper) const;
   // Applies the batch atomically, without syncing. An error means nothing was applied.
+  // kResourceExhausted: the disk is full (RocksDB stops writing after that); each later Write
+  // first tries to resume (RocksDB's DB::Resume), so writes work again once space is freed.
+  // kIOError/kCorruption: the write-ahead log could not be written; the store is then failed
+  // and every later Sync() returns that error, so nothing more is acknowledged.
   Status Write(WriteBatch& batch);
   // Makes every write applied so far durable (no-op when nothing changed or sync is off).
+  // After a Write that ran out of space it first waits (at most 15 s) for RocksDB to recover,
+  // which flushes the earlier writes into synced table files. An error is final: the caller
+  // must stop acknowledging and exit (never retry in place).
   Status Sync();
   // A consistent copy of the store in `dir` (RocksDB checkpoint).
   Status Checkpoint(const std::string& dir);
@@ -98,6 +117,12 @@ class Store {
   StoreOptions options_;
   std::unique_ptr<Rep> rep_;
   std::atomic<bool> dirty_{false};  // written since the last Sync began
+  // Faults, set by Write (sequencer thread) and Sync (committer thread). `faulty_` is true
+  // whenever either field is set, so the fast paths take no lock.
+  std::atomic<bool> faulty_{false};
+  std::mutex fault_mu_;
+  bool no_space_ = false;  // guarded by fault_mu_: a write ran out of space; resume first
+  Status failed_;          // guarded by fault_mu_: a log write or sync failed; final
   std::atomic<uint64_t> syncs_{0};
   std::atomic<double> sync_seconds_{0};
   std::atomic<double> max_sync_seconds_{0};

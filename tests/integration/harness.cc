@@ -48,7 +48,7 @@ Status Daemon::Start() {
   std::filesystem::remove(ready, ec);
   std::vector<std::string> args = {DaemonBinary(), "--host", "127.0.0.1", "--port", "0",
                                    "--data-dir", data_dir_, "--ready-file", ready,
-                                   "--log-level", "info"};
+                                   "--log-level", options_.log_level};
   if (!options_.sync) args.push_back("--no-sync");
   if (options_.test_hooks) args.push_back("--enable-test-hooks");
   if (!options_.config_file.empty()) {

@@ -43,6 +43,7 @@ struct DaemonOptions {
   bool test_hooks = true;
   std::vector<std::string> extra_args;  // e.g. {"--set", "limits.idle_timeout_seconds=1"}
   std::string config_file;              // optional --config
+  std::string log_level = "info";       // --log-level
 };
 
 class Daemon {

@@ -34,6 +34,10 @@ struct ClientOptions {
   int retries = 5;                 // reconnect+resend attempts after a transport failure
   double base_retry_seconds = 0.5; // first back-off; doubles each attempt
   coordinated::DecodeLimits limits;
+  // Non-empty: every new connection (the first and each reconnect) calls auth(auth_token)
+  // before anything else; a refused token fails Connect and the call with kUnauthenticated,
+  // which is never retried. Needed when the daemon has server.auth_token_file.
+  std::string auth_token;
 };
 
 // host:port from an explicit value, then COORDINATE_ADDR, then the default.
@@ -46,7 +50,9 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Opens the connection now (Call does it lazily). kUnavailable when nothing listens.
+  // Opens the connection now (Call does it lazily), and authenticates it when
+  // options.auth_token is set. kUnavailable when nothing listens, kUnauthenticated when the
+  // daemon refuses the token.
   Status Connect();
   void Close();
   bool connected() const { return fd_ >= 0; }
@@ -75,6 +81,8 @@ class Client {
  private:
   Value Envelope(std::string_view method, Value params, uint64_t id) const;
   Status SendFrame(const Value& message);
+  // Sends auth(options_.auth_token) on the fresh connection and checks the reply.
+  Status Authenticate();
   StatusOr<Value> ResultOf(Value reply, uint64_t id) const;
 
   ClientOptions options_;

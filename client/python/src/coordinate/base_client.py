@@ -70,6 +70,13 @@ class CborRpcClient:
     ``socket_timeout``
         seconds to wait for a connection or a reply before treating it as a socket error
         (default 60; ``None`` waits forever).
+    ``auth_token``
+        the daemon's shared token (the content of its ``server.auth_token_file``), ``str`` or
+        ``bytes``; also accepted as the ``auth_token`` keyword argument, which wins.  When set,
+        every new connection (the first, and each one opened after a socket error or
+        ``fork()``) calls ``auth(token)`` before anything else.  A refused token raises
+        :class:`~coordinate.exceptions.RpcError` (kind ``"Unauthenticated"``) at once, without
+        retrying.  A daemon without a token accepts ``auth`` with any token.
 
     A call that fails with a socket error (connection refused or reset, timeout, the daemon
     closing the connection) is re-sent on a new connection, with the same message id, after
@@ -80,7 +87,9 @@ class CborRpcClient:
     ``fork()``: the child opens its own connection.
     """
 
-    def __init__(self, config: Optional[Mapping[str, Any]] = None) -> None:
+    def __init__(
+        self, config: Optional[Mapping[str, Any]] = None, *, auth_token: Optional[Any] = None
+    ) -> None:
         if config is None:
             config = {}
         if (
@@ -101,6 +110,13 @@ class CborRpcClient:
         self._base_retry_seconds = float(config.get("base_retry_seconds", 0.5))
         timeout = config.get("socket_timeout", 60.0)
         self._timeout: Optional[float] = None if timeout is None else float(timeout)
+        if auth_token is None:
+            auth_token = config.get("auth_token")
+        if isinstance(auth_token, str):
+            auth_token = auth_token.encode("utf-8")
+        if auth_token is not None and not isinstance(auth_token, (bytes, bytearray)):
+            raise ProgrammerError("auth_token must be str or bytes")
+        self._auth_token: Optional[bytes] = bytes(auth_token) if auth_token else None
         self._socket: Optional[socket.socket] = None
         self._rfile: Optional[IO[bytes]] = None
         self._pid = os.getpid()
@@ -124,7 +140,25 @@ class CborRpcClient:
             sock.settimeout(self._timeout)
             self._socket = sock
             self._rfile = sock.makefile("rb")
+            if self._auth_token is not None:
+                self._authenticate()
         return self._socket
+
+    def _authenticate(self) -> None:
+        """Send ``auth(token)`` on the connection just opened; raise RpcError if refused."""
+        assert self._socket is not None and self._rfile is not None
+        self._message_count += 1
+        msg_id = self._message_count
+        self._socket.sendall(wire.encode_message(msg_id, "auth", [self._auth_token]))
+        response = wire.load(self._rfile)
+        if isinstance(response, dict) and _get(response, "id") == msg_id:
+            if b"result" in response or "result" in response:
+                return
+            err = _get(response, "error")
+            message = _get(err, "message") if isinstance(err, Mapping) else err
+            # A refused token would be refused again: not a socket error, never retried.
+            raise RpcError(str(text(message or repr(response))), "auth")
+        raise ProtocolError(f"unexpected reply to auth: {response!r}")
 
     def close(self) -> None:
         """Close the connection; the next call opens a new one."""

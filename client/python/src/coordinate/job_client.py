@@ -240,7 +240,8 @@ class TaskMaster(CborRpcClient):
     ``config`` is a mapping: ``address`` (``"host:port"``) or ``addresses`` (a list, one is
     picked at random), ``retries`` (5), ``base_retry_seconds`` (0.5, doubling),
     ``default_lifetime`` (900, the lease :meth:`get_work` asks for) and ``socket_timeout``
-    (60).  See :class:`~coordinate.base_client.CborRpcClient`.
+    (60), ``auth_token`` (the daemon's token, also a keyword argument).  See
+    :class:`~coordinate.base_client.CborRpcClient`.
 
     Methods that the daemon answers with an ``(ok, message)`` pair return ``ok`` and log the
     message; an error reply raises :class:`~coordinate.exceptions.RpcError`.
@@ -258,8 +259,10 @@ class TaskMaster(CborRpcClient):
     FINISHED = FINISHED
     FAILED = FAILED
 
-    def __init__(self, config: Optional[Mapping[str, Any]] = None) -> None:
-        super().__init__(config)
+    def __init__(
+        self, config: Optional[Mapping[str, Any]] = None, *, auth_token: Optional[Any] = None
+    ) -> None:
+        super().__init__(config, auth_token=auth_token)
         #: Lease length :meth:`get_work` asks for when none is given.
         self.default_lifetime: float = self.config.get("default_lifetime", 900)
         #: Worker id of the worker using this TaskMaster (set by the worker framework).
