@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Soak test: runs coordinated under a steady mixed load (adds, claims, renewals, status reads,
+# finishes, with fresh connections every round) for --minutes N, samples the daemon's resident
+# memory and open file descriptors every few seconds, and reports their slopes over the second
+# half of the run (the first half is warm-up: caches and memtables fill). At the end the daemon
+# is stopped with SIGTERM (it must exit 0) and `coordinate-admin check` runs on its data dir.
+#
+#   scripts/soak.sh --minutes 10 [--workers 64] [--round 30] [--sync on|off]
+#
+# Prints one line per sample and a summary; exits non-zero if the daemon dies, does not stop
+# cleanly, or the store check finds a problem. Only 127.0.0.1 is used. BUILD_DIR overrides the
+# build tree (default build/release).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+minutes=10
+workers=64
+round=30
+sync=on
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --minutes) minutes="$2"; shift 2 ;;
+    --workers) workers="$2"; shift 2 ;;
+    --round) round="$2"; shift 2 ;;
+    --sync) sync="$2"; shift 2 ;;
+    *) echo "usage: $0 [--minutes N] [--workers W] [--round SECONDS] [--sync on|off]" >&2; exit 2 ;;
+  esac
+done
+
+build="${BUILD_DIR:-$root/build/release}"
+if [ ! -f "$build/CMakeCache.txt" ]; then (cd "$root" && cmake --preset release); fi
+cmake --build "$build" --target coordinated coordinate-bench coordinate-admin >/dev/null
+daemon="$build/src/daemon/coordinated"
+bench="$build/client/coordinate-bench"
+admin="$build/client/coordinate-admin"
+
+work="$(mktemp -d)"
+daemon_pid=""
+sampler_pid=""
+cleanup() {
+  [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null || true
+  [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+flags=(--host 127.0.0.1 --port 0 --no-http --data-dir "$work/data" --ready-file "$work/ready")
+[ "$sync" = off ] && flags+=(--no-sync)
+"$daemon" "${flags[@]}" >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 1 500); do
+  [ -s "$work/ready" ] && break
+  kill -0 "$daemon_pid" 2>/dev/null || { cat "$work/daemon.log" >&2; exit 1; }
+  sleep 0.02
+done
+addr="$(cat "$work/ready")"
+echo "soak: coordinated pid $daemon_pid at $addr, $minutes min, W=$workers, sync $sync"
+
+# Sampler: seconds since start, RSS in KiB, open fds.
+(
+  start=$(date +%s)
+  while kill -0 "$daemon_pid" 2>/dev/null; do
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$daemon_pid/status" 2>/dev/null || echo 0)
+    fds=$(ls "/proc/$daemon_pid/fd" 2>/dev/null | wc -l)
+    echo "$(( $(date +%s) - start )) $rss $fds" >>"$work/samples"
+    sleep 5
+  done
+) &
+sampler_pid=$!
+
+deadline=$(( $(date +%s) + minutes * 60 ))
+rounds=0
+while [ "$(date +%s)" -lt "$deadline" ]; do
+  kill -0 "$daemon_pid" 2>/dev/null || { echo "soak: FAIL: the daemon died" >&2; tail -20 "$work/daemon.log" >&2; exit 1; }
+  "$bench" --addr "$addr" add --count 20000 --batch 1000 --payload 100 --first $((rounds * 20000)) \
+    | sed 's/^/  /'
+  "$bench" --addr "$addr" mixed --workers "$workers" --duration "$round" | sed 's/^/  /'
+  rounds=$((rounds + 1))
+  tail -1 "$work/samples" | awk '{printf "  t=%ss rss=%.1f MiB fds=%s\n", $1, $2 / 1024, $3}'
+done
+
+kill "$sampler_pid" 2>/dev/null || true
+sampler_pid=""
+kill -TERM "$daemon_pid"
+code=0
+wait "$daemon_pid" || code=$?
+daemon_pid=""
+if [ "$code" -ne 0 ]; then
+  echo "soak: FAIL: coordinated exited with $code after SIGTERM" >&2
+  exit 1
+fi
+
+python3 - "$work/samples" "$rounds" <<'PY'
+import sys
+rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 3]
+half = [r for r in rows if r[0] >= rows[-1][0] / 2] if rows else []
+def slope(xs, ys):
+    n = len(xs)
+    if n < 2:
+        return 0.0
+    mx, my = sum(xs) / n, sum(ys) / n
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
+t = [r[0] / 60 for r in half]
+print("soak: %s rounds, %d samples; RSS start %.1f MiB, max %.1f MiB, end %.1f MiB; "
+      "fds start %d, max %d, end %d" % (
+          sys.argv[2], len(rows), rows[0][1] / 1024, max(r[1] for r in rows) / 1024,
+          rows[-1][1] / 1024, rows[0][2], max(r[2] for r in rows), rows[-1][2]))
+print("soak: second half slopes: RSS %+.2f MiB/min, fds %+.2f /min" % (
+    slope(t, [r[1] / 1024 for r in half]), slope(t, [r[2] for r in half])))
+PY
+
+"$admin" --data-dir "$work/data" check
+echo "soak: PASS (daemon stopped cleanly, store check clean)"
