@@ -258,7 +258,7 @@ std::vector<ConfigRow> BuildRows() {
               "system has less free space than this; finishing, failing, renewing, reads and "
               "deletes keep working, and service resumes once this plus storage.reserve_bytes is "
               "free (checked every second). RocksDB needs room beyond its data for flushes, "
-              "compactions and write-ahead logs (up to 256 MiB of logs); refusing new work this "
+              "compactions and write-ahead logs (about 64 MiB of logs); refusing new work this "
               "early leaves that room to work already handed out. 0 turns the check off. "
               "Default: 268435456 (256 MiB)"),
       UIntRow("storage.reserve_bytes", "COORDINATED_STORAGE_RESERVE_BYTES", &Config::reserve_bytes,

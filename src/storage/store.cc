@@ -137,7 +137,10 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   dbo.create_missing_column_families = !options.read_only;
   dbo.max_background_jobs = 2;
   dbo.keep_log_file_num = 5;
-  dbo.max_total_wal_size = 256ull << 20;
+  // Restart time is dominated by replaying the write-ahead log: past 64 MiB of logs the
+  // families that keep the oldest log alive are flushed, so a restart replays at most about
+  // that much (the memtables are bounded to the same size by the write buffer manager).
+  dbo.max_total_wal_size = 64ull << 20;
   // Memory is bounded by two figures, whatever the number of units or column families: one
   // block cache shared by every family (data, index and filter blocks all live in it) and one
   // budget for all memtables together (the write buffer manager flushes the largest memtable
