@@ -80,7 +80,13 @@ class Server::Session : public std::enable_shared_from_this<Session> {
         outstanding() >= limits_.max_outstanding) {
       return;
     }
-    if (buf_.size() - len_ < kReadChunk) buf_.resize(len_ + kReadChunk);
+    // A connection starts with a small buffer (most requests are small, and thousands of idle
+    // workers must not cost 64 KiB each); it grows to kReadChunk once a read fills it.
+    if (buf_.empty()) {
+      buf_.resize(kFirstReadChunk);
+    } else if (buf_.size() - len_ < kFirstReadChunk) {
+      buf_.resize(len_ + kReadChunk);
+    }
     reading_ = true;
     auto self = shared_from_this();
     socket_.async_read_some(
@@ -271,6 +277,7 @@ class Server::Session : public std::enable_shared_from_this<Session> {
   bool reading_paused() const { return outstanding() >= limits_.max_outstanding; }
 
   static constexpr size_t kReadChunk = 64 * 1024;
+  static constexpr size_t kFirstReadChunk = 4 * 1024;
   static constexpr size_t kMaxWriteBatch = 1 << 20;
 
   tcp::socket socket_;
