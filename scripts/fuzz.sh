@@ -1,36 +1,78 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang + ASan/UBSan and fuzzes the CBOR decoder.
+# Builds the libFuzzer targets (tests/fuzz/) with clang + ASan/UBSan and fuzzes them. Every
+# project library is built with coverage instrumentation (-fsanitize=fuzzer-no-link), so the
+# fuzzer is guided by the code under test, not only by the target file.
 #
-# Usage: scripts/fuzz.sh [SECONDS]   (default 60; runnable from any directory)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET]   (runnable from any directory)
+#   SECONDS  time per target (default 60)
+#   TARGET   one of: cbor_decode_fuzz frame_reader_fuzz record_decode_fuzz dispatcher_fuzz
+#            config_fuzz (default: all, one after the other)
 #
-# The seed corpus in tests/fuzz/corpus/cbor is only read; inputs the fuzzer finds go to
-# build/fuzz/corpus/cbor and crash reproducers to build/fuzz/artifacts/.
+# The seed corpus tests/fuzz/corpus/<target> is only read; inputs the fuzzer finds go to
+# build/fuzz/corpus/<target> and crash reproducers to build/fuzz/artifacts/<target>/.
+# Exits non-zero if any target found a crash.
 set -euo pipefail
 
-seconds="${1:-60}"
-if ! [[ "${seconds}" =~ ^[0-9]+$ ]]; then
-  echo "usage: $0 [SECONDS]" >&2
+targets=(cbor_decode_fuzz frame_reader_fuzz record_decode_fuzz dispatcher_fuzz config_fuzz)
+
+usage() {
+  echo "usage: $0 [SECONDS] [TARGET]   TARGET: ${targets[*]}" >&2
   exit 2
+}
+
+seconds="${1:-60}"
+[[ "${seconds}" =~ ^[0-9]+$ ]] || usage
+if [[ $# -ge 2 ]]; then
+  found=0
+  for t in "${targets[@]}"; do [[ "$t" == "$2" ]] && found=1; done
+  [[ ${found} -eq 1 ]] || usage
+  targets=("$2")
 fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${root}/build/fuzz"
 
+launcher=()
+if command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR="${root}"
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
 cmake -S "${root}" -B "${build}" -G Ninja \
   -DCMAKE_CXX_COMPILER=clang++ \
   -DCOORD_FUZZ=ON \
   -DCOORD_BUILD_BENCH=OFF \
   -DCOORD_BUILD_TESTS=ON \
   -DCOORD_SANITIZE=address,undefined \
-  -DCMAKE_BUILD_TYPE=Debug
-cmake --build "${build}" --target cbor_decode_fuzz
+  -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link \
+  -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link \
+  "${launcher[@]}"
+cmake --build "${build}" --target "${targets[@]}"
 
-work_corpus="${build}/corpus/cbor"
-artifacts="${build}/artifacts"
-mkdir -p "${work_corpus}" "${artifacts}"
+# The cbor target's seeds predate the corpus/<target> naming.
+seed_dir() {
+  if [[ "$1" == cbor_decode_fuzz ]]; then echo "${root}/tests/fuzz/corpus/cbor"; else
+    echo "${root}/tests/fuzz/corpus/$1"; fi
+}
 
-"${build}/tests/fuzz/cbor_decode_fuzz" \
-  -max_total_time="${seconds}" \
-  -print_final_stats=1 \
-  -artifact_prefix="${artifacts}/" \
-  "${work_corpus}" "${root}/tests/fuzz/corpus/cbor"
+failed=()
+for t in "${targets[@]}"; do
+  work_corpus="${build}/corpus/${t}"
+  artifacts="${build}/artifacts/${t}"
+  mkdir -p "${work_corpus}" "${artifacts}"
+  echo "=== ${t}: ${seconds} s"
+  if ! "${build}/tests/fuzz/${t}" \
+      -max_total_time="${seconds}" \
+      -timeout=10 \
+      -rss_limit_mb=2048 \
+      -print_final_stats=1 \
+      -artifact_prefix="${artifacts}/" \
+      "${work_corpus}" "$(seed_dir "${t}")"; then
+    failed+=("${t}")
+  fi
+done
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "crashes found in: ${failed[*]} (reproducers in ${build}/artifacts/)" >&2
+  exit 1
+fi
