@@ -40,8 +40,7 @@ class CliError : public std::runtime_error {
 
 // A non-OK Status as an exit: unavailable -> 3, everything else -> 1.
 [[noreturn]] inline void FailStatus(const coordinated::Status& s, const std::string& context = "") {
-  const int code =
-      s.code() == coordinated::Code::kUnavailable ? kExitUnavailable : kExitFailed;
+  const int code = s.code() == coordinated::Code::kUnavailable ? kExitUnavailable : kExitFailed;
   throw CliError(code, context.empty() ? s.ToString() : context + ": " + s.ToString());
 }
 

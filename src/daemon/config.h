@@ -28,15 +28,15 @@ namespace coordinated::daemon {
 struct Config {
   // server
   std::string host = "127.0.0.1";
-  int port = 5932;  // 0 = pick an ephemeral port (tests)
-  int threads = 2;  // network threads
+  int port = 5932;                     // 0 = pick an ephemeral port (tests)
+  int threads = 2;                     // network threads
   std::string auth_token_file;         // empty: no auth; else clients must call auth(token)
   bool allow_insecure_remote = false;  // serve non-loopback hosts without auth (protected mode)
   // storage
   std::string data_dir = "./coordinate-data";
-  bool sync = true;  // fsync the WAL before acknowledging (group commit)
-  uint64_t min_free_bytes = 256ull << 20;  // refuse new work below this much free space; 0 = off
-  uint64_t reserve_bytes = 64ull << 20;    // space held back for finishing work when it is low
+  bool sync = true;                          // fsync the WAL before acknowledging (group commit)
+  uint64_t min_free_bytes = 256ull << 20;    // refuse new work below this much free space; 0 = off
+  uint64_t reserve_bytes = 64ull << 20;      // space held back for finishing work when it is low
   uint64_t block_cache_bytes = 64ull << 20;  // RocksDB block cache shared by every family
   uint64_t memtable_bytes = 64ull << 20;     // all memtables together
   // limits
@@ -55,18 +55,18 @@ struct Config {
   double archive_period_seconds = 60;
   // HTTP side port (status page, /metrics, /healthz, /readyz, /api)
   std::string http_host = "127.0.0.1";
-  int http_port = 5980;            // 0 = ephemeral
+  int http_port = 5980;  // 0 = ephemeral
   bool http_enabled = true;
   bool http_allow_actions = false;  // POST /api/... (pause, resume, retry)
   // logging
-  std::string log_level = "info";  // trace, debug, info, warn, error, off
+  std::string log_level = "info";   // trace, debug, info, warn, error, off
   std::string log_format = "text";  // text or json
   std::string log_file;             // empty: stderr; else a size-rotated file (SIGHUP reopens)
   uint64_t log_max_size_mb = 100;   // rotate the log file at this size
   int log_max_files = 5;            // rotated files kept besides the current one
   // testing
-  bool test_hooks = false;       // enables test-only RPCs (clock offset); never in production
-  std::string ready_file;        // if set, "host:port" of the bound listener is written here
+  bool test_hooks = false;  // enables test-only RPCs (clock offset); never in production
+  std::string ready_file;   // if set, "host:port" of the bound listener is written here
 
   // Where the configuration came from, for the start-up log line ("defaults", a file path).
   std::string source = "defaults";
@@ -78,8 +78,8 @@ struct Config {
 // One row of the registry. `path` is dotted, relative to the `coordinate:` section.
 struct ConfigKey {
   const char* path;
-  const char* type;     // "string", "int", "uint", "double", "bool", "optional-int", ...
-  const char* env;      // COORDINATED_... or nullptr
+  const char* type;  // "string", "int", "uint", "double", "bool", "optional-int", ...
+  const char* env;   // COORDINATED_... or nullptr
   const char* help;
   bool legacy_ignored;  // accepted for compatibility with the Python configs, not used
 };

@@ -1,14 +1,13 @@
 #include "daemon/http_server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <chrono>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
-
-#include <spdlog/spdlog.h>
 
 #include "daemon/metrics.h"
 #include "daemon/version.h"
@@ -104,19 +103,17 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec, size_t) {
     if (closed_) return;
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
       return Close();
     }
     if (ec) {
       // A malformed or oversized request: say so, then close (the stream position is lost).
       HttpResponse r;
-      r.status = ec == http::error::body_limit     ? 413
-                 : ec == http::error::header_limit ? 431
-                 : ec.category() == http::make_error_code(http::error::bad_target).category()
-                     ? 400
-                     : 0;
+      r.status = ec == http::error::body_limit                                                ? 413
+                 : ec == http::error::header_limit                                            ? 431
+                 : ec.category() == http::make_error_code(http::error::bad_target).category() ? 400
+                                                                                              : 0;
       if (r.status == 0) return Close();
       r.body = r.status == 413   ? "request body too large\n"
                : r.status == 431 ? "request header too large\n"
@@ -202,7 +199,10 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 
 HttpServer::HttpServer(asio::io_context& io, HttpHandler* handler, HttpLimits limits,
                        MetricsRegistry* metrics)
-    : io_(io), strand_(asio::make_strand(io)), acceptor_(strand_), shared_(std::make_shared<Shared>()) {
+    : io_(io),
+      strand_(asio::make_strand(io)),
+      acceptor_(strand_),
+      shared_(std::make_shared<Shared>()) {
   shared_->handler = handler;
   shared_->limits = limits;
   shared_->metrics = metrics;
@@ -224,8 +224,8 @@ Status HttpServer::Listen(const std::string& host, int port) {
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Status::IOError("cannot listen for HTTP on " + host + ":" + std::to_string(port) +
-                           ": " + ec.message());
+    return Status::IOError("cannot listen for HTTP on " + host + ":" + std::to_string(port) + ": " +
+                           ec.message());
   }
   bound_port_ = acceptor_.local_endpoint(ec).port();
   return Status::Ok();
@@ -237,24 +237,25 @@ void HttpServer::StartAccepting() {
 
 void HttpServer::Accept() {
   if (shared_->stopping.load() || !acceptor_.is_open()) return;
-  acceptor_.async_accept(asio::make_strand(io_), [this, shared = shared_](
-                                                     boost::system::error_code ec,
-                                                     tcp::socket socket) {
-    if (shared->stopping.load()) return;
-    if (ec) {
-      if (ec == asio::error::operation_aborted) return;
-      SPDLOG_WARN("http: accept failed: {}", ec.message());
-      // Out of descriptors and the like: try again shortly rather than spin.
-      auto timer = std::make_shared<asio::steady_timer>(strand_, std::chrono::milliseconds(100));
-      timer->async_wait([this, timer, shared](boost::system::error_code) {
-        if (!shared->stopping.load()) Accept();
+  acceptor_.async_accept(
+      asio::make_strand(io_),
+      [this, shared = shared_](boost::system::error_code ec, tcp::socket socket) {
+        if (shared->stopping.load()) return;
+        if (ec) {
+          if (ec == asio::error::operation_aborted) return;
+          SPDLOG_WARN("http: accept failed: {}", ec.message());
+          // Out of descriptors and the like: try again shortly rather than spin.
+          auto timer =
+              std::make_shared<asio::steady_timer>(strand_, std::chrono::milliseconds(100));
+          timer->async_wait([this, timer, shared](boost::system::error_code) {
+            if (!shared->stopping.load()) Accept();
+          });
+          return;
+        }
+        const bool reject = shared->connections.load() >= shared->limits.max_connections;
+        std::make_shared<Session>(std::move(socket), shared, reject)->Start();
+        Accept();
       });
-      return;
-    }
-    const bool reject = shared->connections.load() >= shared->limits.max_connections;
-    std::make_shared<Session>(std::move(socket), shared, reject)->Start();
-    Accept();
-  });
 }
 
 void HttpServer::Stop() {

@@ -1,13 +1,13 @@
 #include "rpc/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <unordered_map>
-
-#include <spdlog/spdlog.h>
 
 #include "common/cbor.h"
 #include "rpc/envelope.h"
@@ -91,9 +91,8 @@ class Server::Session : public std::enable_shared_from_this<Session> {
     auto self = shared_from_this();
     socket_.async_read_some(
         asio::buffer(buf_.data() + len_, buf_.size() - len_),
-        asio::bind_executor(strand_, [self](boost::system::error_code ec, size_t n) {
-          self->OnRead(ec, n);
-        }));
+        asio::bind_executor(
+            strand_, [self](boost::system::error_code ec, size_t n) { self->OnRead(ec, n); }));
   }
 
   void OnRead(boost::system::error_code ec, size_t n) {
@@ -241,11 +240,13 @@ class Server::Session : public std::enable_shared_from_this<Session> {
 
   void ArmTimer() {
     double period = 1.0;
-    if (limits_.idle_timeout_seconds > 0) period = std::min(period, limits_.idle_timeout_seconds / 4);
-    if (limits_.read_timeout_seconds > 0) period = std::min(period, limits_.read_timeout_seconds / 4);
+    if (limits_.idle_timeout_seconds > 0)
+      period = std::min(period, limits_.idle_timeout_seconds / 4);
+    if (limits_.read_timeout_seconds > 0)
+      period = std::min(period, limits_.read_timeout_seconds / 4);
     period = std::max(period, 0.02);
-    timer_.expires_after(std::chrono::duration_cast<SteadyClock::duration>(
-        std::chrono::duration<double>(period)));
+    timer_.expires_after(
+        std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(period)));
     auto self = shared_from_this();
     timer_.async_wait([self](boost::system::error_code ec) {
       if (ec || self->closed_) return;
