@@ -1,10 +1,11 @@
 #include "rpc/dispatcher.h"
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
-
-#include <spdlog/spdlog.h>
+#include <vector>
 
 #include "rpc/envelope.h"
 #include "scheduler/sequencer.h"
@@ -36,6 +37,7 @@ void Dispatcher::HandleBatch(Value batch, ConnectionState* connection, Done done
     std::atomic<size_t> left;
     Done done;
   };
+  if (TryBatchHandler(batch, connection, done)) return;
   auto st = std::make_shared<State>();
   st->replies.resize(n);
   st->left = n;
@@ -47,6 +49,69 @@ void Dispatcher::HandleBatch(Value batch, ConnectionState* connection, Done done
       if (st->left.fetch_sub(1) == 1) st->done(Value::Array(std::move(st->replies)));
     });
   }
+}
+
+bool Dispatcher::TryBatchHandler(Value& batch, const ConnectionState* connection, Done& done) {
+  const auto& items = batch.items();
+  if (items.size() < 2 || sequencer_ == nullptr) return false;
+  struct Job {
+    const MethodSpec* spec = nullptr;
+    std::vector<Value> ids;
+    std::vector<Args> calls;
+    std::vector<Value> replies;
+    Done done;
+  };
+  auto job = std::make_shared<Job>();
+  job->ids.reserve(items.size());
+  job->calls.reserve(items.size());
+  for (const Value& item : items) {
+    if (item.is_sequence()) return false;
+    auto req = ParseRequest(item);
+    if (!req.ok() || !Admitted(req->method, connection)) return false;
+    const MethodSpec* spec = FindMethod(req->method, ctx_.test_hooks);
+    if (spec == nullptr || spec->batch == nullptr || spec->exec != Exec::kSequenced ||
+        spec->grows_store || (job->spec != nullptr && spec != job->spec)) {
+      return false;
+    }
+    auto args = BindArgs(*spec, req->params);
+    if (!args.ok()) return false;
+    job->spec = spec;
+    job->ids.push_back(std::move(req->id));
+    job->calls.push_back(std::move(args).value());
+  }
+  job->done = std::move(done);
+  const TimePoint start = observer_ ? std::chrono::steady_clock::now() : TimePoint();
+  CallContext* ctx = &ctx_;
+  const bool queued = sequencer_->Submit(
+      [job, ctx] {
+        auto results = job->spec->batch(*ctx, job->calls);
+        job->replies.reserve(results.size());
+        for (size_t i = 0; i < results.size(); ++i) {
+          job->replies.push_back(results[i].ok()
+                                     ? ResultReply(job->ids[i], std::move(results[i]).value())
+                                     : ErrorReply(job->ids[i], results[i].status()));
+        }
+      },
+      [this, job, start] {
+        if (observer_) {
+          const double seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          for (const Value& reply : job->replies) {
+            observer_(job->spec->name, seconds, reply.FindKey("error") == nullptr);
+          }
+        }
+        job->done(Value::Array(std::move(job->replies)));
+      });
+  if (!queued) {
+    const Status down = Status::Unavailable("the daemon is shutting down");
+    std::vector<Value> replies;
+    for (const Value& id : job->ids) {
+      replies.push_back(ErrorReply(id, down));
+      if (observer_) observer_(job->spec->name, 0, false);
+    }
+    job->done(Value::Array(std::move(replies)));
+  }
+  return true;
 }
 
 void Dispatcher::Finish(const Done& done, std::string_view method, TimePoint start,
@@ -108,8 +173,8 @@ void Dispatcher::HandleOne(Value msg, ConnectionState* connection, Done done) {
     Value reply;
     Done done;
   };
-  auto call = std::make_shared<Call>(Call{std::move(req->id), std::move(args).value(), {},
-                                          std::move(done)});
+  auto call = std::make_shared<Call>(
+      Call{std::move(req->id), std::move(args).value(), {}, std::move(done)});
   CallContext* ctx = &ctx_;
   const bool queued = sequencer_->Submit(
       [call, spec, ctx] {
@@ -117,9 +182,7 @@ void Dispatcher::HandleOne(Value msg, ConnectionState* connection, Done done) {
         call->reply = result.ok() ? ResultReply(call->id, std::move(result).value())
                                   : ErrorReply(call->id, result.status());
       },
-      [this, call, spec, start] {
-        Finish(call->done, spec->name, start, std::move(call->reply));
-      });
+      [this, call, spec, start] { Finish(call->done, spec->name, start, std::move(call->reply)); });
   if (!queued) {
     Finish(call->done, spec->name, start,
            ErrorReply(call->id, Status::Unavailable("the daemon is shutting down")));

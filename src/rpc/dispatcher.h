@@ -4,7 +4,10 @@
 // is low (ResourceExhausted, see MethodSpec::grows_store) and handler errors become the error form
 // {id, error: {message: "Class: text"}}; the connection is never closed for them. kInline
 // methods are answered at once; kSequenced ones are queued on the sequencer and answered after
-// the group commit that covers them. A batch is answered with one array, in request order.
+// the group commit that covers them. A batch is answered with one array, in request order. A
+// batch of two or more calls of one method that has a batch handler (MethodSpec::batch), each
+// admitted and with valid arguments, runs as one sequencer job through that handler; any other
+// batch is handled call by call.
 //
 // Thread-safety: Handle may be called from any thread; `done` runs on the calling thread
 // (inline) or on the sequencer thread, exactly once.
@@ -34,8 +37,7 @@ class Dispatcher {
   // (the daemon's metrics registry only touches atomics).
   using Observer = std::function<void(std::string_view method, double seconds, bool ok)>;
 
-  Dispatcher(CallContext ctx, scheduler::Sequencer* sequencer)
-      : ctx_(ctx), sequencer_(sequencer) {}
+  Dispatcher(CallContext ctx, scheduler::Sequencer* sequencer) : ctx_(ctx), sequencer_(sequencer) {}
 
   // Optional. Set once before the first Handle (it is not synchronised with Handle).
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
@@ -54,6 +56,9 @@ class Dispatcher {
   // Reports to the observer (if any), then calls `done`.
   void Finish(const Done& done, std::string_view method, TimePoint start, Value reply) const;
   void HandleBatch(Value batch, ConnectionState* connection, Done done);
+  // Runs the batch through its method's batch handler when it qualifies (see above); false
+  // (and nothing consumed or answered) when it does not.
+  bool TryBatchHandler(Value& batch, const ConnectionState* connection, Done& done);
   bool Admitted(std::string_view method, const ConnectionState* connection) const;
 
   CallContext ctx_;

@@ -50,6 +50,9 @@ struct CallContext {
 // Arguments in declaration order; a parameter the caller did not pass is Value::Undefined().
 using Args = std::vector<Value>;
 using Handler = StatusOr<Value> (*)(CallContext& ctx, Args& args);
+// Runs several calls of one method, in order, as one sequencer job: one result per call, each
+// what `Handler` would have returned for it (see Dispatcher for when it is used).
+using BatchHandler = std::vector<StatusOr<Value>> (*)(CallContext& ctx, std::vector<Args>& calls);
 
 enum class Exec {
   kInline,     // pure or read-only of immutable state: answered on the network thread
@@ -66,6 +69,9 @@ struct MethodSpec {
   // Creates work (specs, units): refused with ResourceExhausted while disk space is low, before
   // it is queued. Methods that finish, fail, renew, read or delete never are.
   bool grows_store = false;
+  // kSequenced methods only: answers a batch request made only of calls of this method in one
+  // sequencer job and fewer store writes (nullptr: each call is its own job).
+  BatchHandler batch = nullptr;
 };
 
 const std::vector<MethodSpec>& MethodTable();

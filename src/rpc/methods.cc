@@ -2,6 +2,9 @@
 // are the original Python daemon's: "(a, b)" below is a tuple (tag 128), "[...]" a list.
 #include <fmt/format.h>
 
+#include <optional>
+#include <vector>
+
 #include "common/constant_time.h"
 #include "rpc/method_table.h"
 #include "scheduler/coordinator.h"
@@ -164,6 +167,42 @@ StatusOr<Value> UpdateWorkUnit(CallContext& ctx, Args& a) {
   COORD_ASSIGN_OR_RETURN(auto r, C(ctx).UpdateWorkUnit(a[0], a[1], opts));
   if (r.first) return OkPair();
   return Pair(Value::Bool(false), Msg(r.second));
+}
+
+// Batches of update_work_unit (a worker finishing what one get_work handed it) share store
+// writes: see Coordinator::UpdateWorkUnits.
+std::vector<StatusOr<Value>> UpdateWorkUnitBatch(CallContext& ctx, std::vector<Args>& calls) {
+  std::vector<Value> opts(calls.size());
+  std::vector<std::optional<Status>> refused(calls.size());
+  std::vector<Coordinator::UnitUpdate> updates;
+  updates.reserve(calls.size());
+  for (size_t i = 0; i < calls.size(); ++i) {
+    opts[i] = OptMap(calls[i][2]);
+    if (Status s = RequireMap(opts[i], "options"); !s.ok()) {
+      refused[i] = s;
+      continue;
+    }
+    updates.push_back({&calls[i][0], &calls[i][1], &opts[i]});
+  }
+  auto results = C(ctx).UpdateWorkUnits(updates);
+  std::vector<StatusOr<Value>> out;
+  out.reserve(calls.size());
+  size_t next = 0;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (refused[i]) {
+      out.emplace_back(*refused[i]);
+      continue;
+    }
+    auto& r = results[next++];
+    if (!r.ok()) {
+      out.emplace_back(r.status());
+    } else if (r->first) {
+      out.emplace_back(OkPair());
+    } else {
+      out.emplace_back(Pair(Value::Bool(false), Msg(r->second)));
+    }
+  }
+  return out;
 }
 
 StatusOr<Value> Archive(CallContext& ctx, Args& a) {
@@ -342,6 +381,11 @@ MethodSpec Grows(MethodSpec m) {
   return m;
 }
 
+MethodSpec Batched(MethodSpec m, BatchHandler batch) {
+  m.batch = batch;
+  return m;
+}
+
 }  // namespace
 
 const std::vector<MethodSpec>& MethodTable() {
@@ -358,23 +402,42 @@ const std::vector<MethodSpec>& MethodTable() {
       {"clear", {}, 0, E::kSequenced, Clear},
       {"control_work_spec", {"work_spec_name", "options"}, 1, E::kSequenced, ControlWorkSpec},
       {"get_work_spec_meta", {"work_spec_name"}, 1, E::kSequenced, GetWorkSpecMeta},
-      Grows({"add_work_units", {"work_spec_name", "work_unit_key_vals"}, 2, E::kSequenced,
+      Grows({"add_work_units",
+             {"work_spec_name", "work_unit_key_vals"},
+             2,
+             E::kSequenced,
              AddWorkUnits}),
       {"get_work_units", {"work_spec_name", "options"}, 1, E::kSequenced, GetWorkUnits},
-      {"get_work_unit_status", {"work_spec_name", "work_unit_keys"}, 2, E::kSequenced,
+      {"get_work_unit_status",
+       {"work_spec_name", "work_unit_keys"},
+       2,
+       E::kSequenced,
        GetWorkUnitStatus},
       {"count_work_units", {"work_spec_name"}, 1, E::kSequenced, CountWorkUnits},
-      {"prioritize_work_units", {"work_spec_name", "options"}, 2, E::kSequenced,
+      {"prioritize_work_units",
+       {"work_spec_name", "options"},
+       2,
+       E::kSequenced,
        PrioritizeWorkUnits},
       {"del_work_units", {"work_spec_name", "options"}, 1, E::kSequenced, DelWorkUnits},
-      {"update_work_unit", {"work_spec_name", "work_unit_key", "options"}, 3, E::kSequenced,
-       UpdateWorkUnit},
+      Batched({"update_work_unit",
+               {"work_spec_name", "work_unit_key", "options"},
+               3,
+               E::kSequenced,
+               UpdateWorkUnit},
+              UpdateWorkUnitBatch),
       {"archive", {"options"}, 0, E::kSequenced, Archive},
-      {"get_work_unit_attempts", {"work_spec_name", "work_unit_key"}, 2, E::kSequenced,
+      {"get_work_unit_attempts",
+       {"work_spec_name", "work_unit_key"},
+       2,
+       E::kSequenced,
        GetWorkUnitAttempts},
       {"get_work", {"worker_id", "options"}, 1, E::kSequenced, GetWork},
-      {"worker_heartbeat", {"worker_id", "mode", "expire_seconds", "data", "parent"}, 4,
-       E::kSequenced, WorkerHeartbeat},
+      {"worker_heartbeat",
+       {"worker_id", "mode", "expire_seconds", "data", "parent"},
+       4,
+       E::kSequenced,
+       WorkerHeartbeat},
       {"worker_unregister", {"worker_id"}, 1, E::kSequenced, WorkerUnregister},
       {"list_worker_modes", {}, 0, E::kSequenced, ListWorkerModes},
       {"get_worker_info", {"worker_id"}, 1, E::kSequenced, GetWorkerInfo},
@@ -383,7 +446,10 @@ const std::vector<MethodSpec>& MethodTable() {
       {"get_child_work_units", {"worker_id"}, 1, E::kSequenced, GetChildWorkUnits},
       {"set_mode", {"mode"}, 1, E::kSequenced, SetMode},
       {"get_mode", {}, 0, E::kSequenced, GetMode},
-      Grows({"add_dependent_work_units", {"later", "earlier", "hard"}, 2, E::kSequenced,
+      Grows({"add_dependent_work_units",
+             {"later", "earlier", "hard"},
+             2,
+             E::kSequenced,
              AddDependentWorkUnits}),
       {"lock", {"locker_id", "timeout", "key_paths"}, 3, E::kSequenced, Lock},
       {"locksome", {"locker_id", "timeout", "key_paths"}, 3, E::kSequenced, LockSome},

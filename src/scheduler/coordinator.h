@@ -56,16 +56,16 @@ struct SpecState {
   storage::SpecRecord record;
   SpecSettings settings;
   storage::SpecStats stats;
-  std::optional<double> next_deadline;   // earliest lease deadline, if any may exist
-  std::optional<double> next_due;        // earliest not-before of a delayed unit
-  bool best_valid = false;               // cache of the highest ready priority
-  std::optional<double> best_priority;   // nullopt: no ready unit
+  std::optional<double> next_deadline;  // earliest lease deadline, if any may exist
+  std::optional<double> next_due;       // earliest not-before of a delayed unit
+  bool best_valid = false;              // cache of the highest ready priority
+  std::optional<double> best_priority;  // nullopt: no ready unit
   // A ready-index key no ready entry of this spec sorts below (empty: the spec's first key).
   // Seeks start here, so the deletion tombstones left at the head of the queue by units
   // already handed out are never scanned again.
   std::string ready_floor;
-  double credit = 0;                     // recent grants minus fair share (scheduling)
-  uint64_t last_grant = 0;               // grant sequence number of the last grant
+  double credit = 0;        // recent grants minus fair share (scheduling)
+  uint64_t last_grant = 0;  // grant sequence number of the last grant
 };
 
 // Totals since start-up, for metrics (read on the sequencer thread).
@@ -133,6 +133,19 @@ class Coordinator {
   // Returns (ok, message) as the original: ok=false with a message for in-band failures.
   StatusOr<std::pair<bool, std::string>> UpdateWorkUnit(const Value& name, const Value& key,
                                                         const Value& options);
+  // Several update_work_unit calls, in order, with one result each, equal to calling
+  // UpdateWorkUnit for each at the same instant. They share transactions (one write and one
+  // counter update per spec for the lot): a call starts a new transaction when it names a unit
+  // the current one already changed, or when dependency edges exist (their releases must see
+  // every earlier change). When a transaction's write fails, every call in it gets that error;
+  // a call that failed validation changed nothing and never joins one.
+  struct UnitUpdate {
+    const Value* name;
+    const Value* key;
+    const Value* options;
+  };
+  std::vector<StatusOr<std::pair<bool, std::string>>> UpdateWorkUnits(
+      const std::vector<UnitUpdate>& updates);
 
   // ---- workers and mode ------------------------------------------------------------------
   StatusOr<std::optional<std::string>> WorkerHeartbeat(const Value& worker_id, const Value& mode,
@@ -203,8 +216,8 @@ class Coordinator {
   // BLOCKED and BLOCKED without is AVAILABLE; not_before only stays on an AVAILABLE unit; a unit
   // that becomes AVAILABLE gets available_since = the clock's now (one that stays AVAILABLE
   // keeps its time).
-  void PutUnit(Txn& txn, SpecState& spec, std::string_view key,
-               const storage::UnitRecord* before, storage::UnitRecord* now);
+  void PutUnit(Txn& txn, SpecState& spec, std::string_view key, const storage::UnitRecord* before,
+               storage::UnitRecord* now);
   void DeleteUnitFully(Txn& txn, SpecState& spec, std::string_view key,
                        const storage::UnitRecord& before);
   Status AddUnitsTo(Txn& txn, SpecState& spec, const std::vector<struct NewUnit>& units,
@@ -219,6 +232,13 @@ class Coordinator {
   SpecState* ChooseSpec(const GetWorkOptions& options, double now);
   bool HasWork(SpecState& spec, double now);
   void Chain(Txn& txn, SpecState& spec, const storage::UnitRecord& unit, double now);
+  struct UpdatePlan;  // a validated update_work_unit call (coordinator_work.cc)
+  // Validates one call. Fills `plan`, or returns the call's result: an error or an in-band
+  // (false, message).
+  std::optional<StatusOr<std::pair<bool, std::string>>> PlanUpdate(const UnitUpdate& u,
+                                                                   UpdatePlan* plan);
+  // Applies a validated call inside `txn` (after its spec was reaped).
+  StatusOr<std::pair<bool, std::string>> ApplyUpdate(Txn& txn, const UpdatePlan& plan, double now);
   void AddAttempt(Txn& txn, const SpecState& spec, std::string_view key,
                   const storage::UnitRecord& unit, double now);
   void EndAttempt(Txn& txn, const SpecState& spec, std::string_view key,

