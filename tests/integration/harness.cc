@@ -56,6 +56,19 @@ Status Daemon::Start() {
     args.push_back(options_.config_file);
   }
   for (const auto& a : options_.extra_args) args.push_back(a);
+  // The daemon's environment: ours, with options_.env set on top (built before fork).
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('=') + 1);
+    bool replaced = false;
+    for (const auto& o : options_.env) replaced = replaced || o.rfind(name, 0) == 0;
+    if (!replaced) env.push_back(entry);
+  }
+  for (const auto& o : options_.env) env.push_back(o);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid < 0) return Status::IOError("fork failed");
   if (pid == 0) {
@@ -67,7 +80,7 @@ Status Daemon::Start() {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     std::_Exit(127);
   }
   pid_ = pid;

@@ -44,6 +44,8 @@ struct DaemonOptions {
   std::vector<std::string> extra_args;  // e.g. {"--set", "limits.idle_timeout_seconds=1"}
   std::string config_file;              // optional --config
   std::string log_level = "info";       // --log-level
+  // NAME=VALUE entries set in the daemon's environment (replacing inherited ones of that name).
+  std::vector<std::string> env;
 };
 
 class Daemon {

@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -68,6 +69,16 @@ long StatusKib(pid_t pid, std::string_view field) {
   return 0;
 }
 long RssKib(pid_t pid) { return StatusKib(pid, "VmRSS"); }
+
+// Whether the daemon's resident memory is checked against the bounds below. Under
+// ThreadSanitizer every byte the daemon touches has four bytes of shadow memory and its
+// allocator keeps freed memory, so there the figures are printed and the bounds are left to the
+// release and ASan builds.
+#ifdef COORD_SANITIZER_THREAD
+constexpr bool kCheckRss = false;
+#else
+constexpr bool kCheckRss = true;
+#endif
 
 // Open file descriptors of a process (-1 when unknown).
 long FdCount(pid_t pid) {
@@ -286,6 +297,19 @@ class HostileLoadTest : public DaemonTest {
   void StartWith(std::vector<std::string> extra_args) {
     DaemonOptions o;
     o.extra_args = std::move(extra_args);
+#ifdef COORD_SANITIZER_ADDRESS
+    // ASan holds up to 256 MiB of freed blocks in a quarantine before reusing any, so the
+    // resident memory checked here would measure the quarantine rather than the daemon. The
+    // daemon gets a small one: recently freed blocks are still checked for use after free.
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    const std::string inherited = asan != nullptr && *asan != '\0' ? std::string(asan) + ":" : "";
+    o.env.push_back("ASAN_OPTIONS=" + inherited + "quarantine_size_mb=8");
+#endif
+    if (!kCheckRss) {
+      std::cout << "[figures] ThreadSanitizer build: resident memory is printed, not checked "
+                   "(shadow memory and the sanitizer's allocator dominate it)"
+                << std::endl;
+    }
     Start(std::move(o));
     ASSERT_TRUE(c().Call("now").ok());  // c_'s connection is part of every baseline
   }
@@ -361,7 +385,7 @@ class HostileLoadTest : public DaemonTest {
               << base.rss_kib << " -> " << rss << " (peak " << StatusKib(d_->pid(), "VmHWM") << ")"
               << std::endl;
     EXPECT_LE(fds, base.fds + kFdMargin) << "descriptors leaked";
-    if (check_rss) {
+    if (check_rss && kCheckRss) {
       EXPECT_LT(rss, base.rss_kib + 200 * 1024) << "resident memory did not stay bounded";
     }
     // A fresh connection is served (the daemon notices closed connections asynchronously, so
@@ -745,7 +769,9 @@ TEST_F(HostileLoadTest, SlowReaderIsThrottledByMaxOutstandingThenGetsEveryReply)
             << " -> " << rss_stalled << std::endl;
   EXPECT_TRUE(stalled) << "the daemon kept reading from a client that reads nothing";
   EXPECT_GT(rx_queue, 0) << "the daemon's receive queue is empty: it did not stop reading";
-  EXPECT_LT(rss_stalled - base.rss_kib, 48 * 1024) << "replies for a non-reading client piled up";
+  if (kCheckRss) {
+    EXPECT_LT(rss_stalled - base.rss_kib, 48 * 1024) << "replies for a non-reading client piled up";
+  }
 
   // Now the client reads: every reply arrives, in order, complete.
   std::vector<Value> replies = raw.Exchange(std::string_view(bytes).substr(off), kRequests);
@@ -914,7 +940,7 @@ TEST_F(HostileLoadTest, TenThousandConcurrentConnectionsWithinTheDescriptorLimit
       ASSERT_TRUE(over.ok());
       over.Send(Frame(Request(I(1), "now", A())));
       EXPECT_TRUE(over.WaitEof(5)) << "a connection over the limit was not closed at once";
-    } else {
+    } else if (kCheckRss) {
       // The same load again mostly reuses what the first round freed (allocator arenas spread
       // a little): a connection that kept its memory after closing would double the growth.
       const long first_growth = peak_first_round - base.rss_kib;
@@ -944,7 +970,9 @@ TEST_F(HostileLoadTest, IdleConnectionMemoryReturnsToBaseline) {
     OpenServed(d_->port(), n, &conns);
     if (HasFatalFailure()) return;
     const Figures loaded = Measure("idle connections, all open");
-    EXPECT_LT(loaded.rss_kib, base.rss_kib + 200 * 1024) << "idle connections are too costly";
+    if (kCheckRss) {
+      EXPECT_LT(loaded.rss_kib, base.rss_kib + 200 * 1024) << "idle connections are too costly";
+    }
   }
   ExpectRecovered(base, "idle connections, all closed");
 }
