@@ -9,7 +9,9 @@
 #            config_fuzz (default: all, one after the other)
 #
 # The seed corpus tests/fuzz/corpus/<target> is only read; inputs the fuzzer finds go to
-# build/fuzz/corpus/<target> and crash reproducers to build/fuzz/artifacts/<target>/.
+# build/fuzz/corpus/<target> and crash reproducers to build/fuzz/artifacts/<target>/. Each
+# target's libFuzzer output goes to build/fuzz/logs/<target>.log; the script prints one line per
+# target (runs, coverage, corpus size) and the end of the log when the target failed.
 # Exits non-zero if any target found a crash.
 set -euo pipefail
 
@@ -47,7 +49,7 @@ cmake -S "${root}" -B "${build}" -G Ninja \
   -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link \
   -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link \
   "${launcher[@]}"
-cmake --build "${build}" --target "${targets[@]}"
+cmake --build "${build}" -j "$(nproc)" --target "${targets[@]}"
 
 # The cbor target's seeds predate the corpus/<target> naming.
 seed_dir() {
@@ -56,18 +58,27 @@ seed_dir() {
 }
 
 failed=()
+mkdir -p "${build}/logs"
 for t in "${targets[@]}"; do
   work_corpus="${build}/corpus/${t}"
   artifacts="${build}/artifacts/${t}"
+  log="${build}/logs/${t}.log"
   mkdir -p "${work_corpus}" "${artifacts}"
-  echo "=== ${t}: ${seconds} s"
-  if ! "${build}/tests/fuzz/${t}" \
+  if "${build}/tests/fuzz/${t}" \
       -max_total_time="${seconds}" \
       -timeout=10 \
       -rss_limit_mb=2048 \
       -print_final_stats=1 \
       -artifact_prefix="${artifacts}/" \
-      "${work_corpus}" "$(seed_dir "${t}")"; then
+      "${work_corpus}" "$(seed_dir "${t}")" >"${log}" 2>&1; then
+    runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "${log}")"
+    done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE' "${log}" | tail -1)"
+    cov="$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"${done_line}")"
+    corp="$(sed -n 's/.* corp: \([0-9]*\/[^ ]*\).*/\1/p' <<<"${done_line}")"
+    echo "${t}: ok, ${seconds} s, ${runs:-?} runs, ${cov:-?} edges, corpus ${corp:-?} (${log})"
+  else
+    echo "${t}: FAILED (${log}):"
+    tail -60 "${log}"
     failed+=("${t}")
   fi
 done
