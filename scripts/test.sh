@@ -25,7 +25,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-TSAN_INTEGRATION='RestartTest.*:RestartStreamTest.*:HttpTest.*:HostileLoadTest.*'
+TSAN_INTEGRATION='RestartTest.*:RestartStream/RestartStreamTest.*:HttpTest.*:HostileLoadTest.*'
 TSAN_UNITS='common scheduler rpc daemon'
 
 extra_stages="${COORD_CI_SANITIZERS:-1}"
