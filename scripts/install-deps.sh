@@ -9,7 +9,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-cbor2 python3-pytest python3-pip python3-setuptools python3-wheel
-  clang libclang-rt-14-dev
+  clang clang-format libclang-rt-14-dev
   chromium fonts-liberation
 )
 

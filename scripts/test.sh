@@ -11,8 +11,8 @@
 # Under TSan the suites run several times slower than under ASan (the unit suites with the
 # leases, restart, hostile, wire and HTTP suites took 16 min on 2 shared cores), so to keep CI
 # within its time budget TSan runs only: the restart suites (kill -9 and recovery with clients
-# connected), the HTTP status server (its own thread) and hostile load (pipelining, slow
-# readers, 10,000 concurrent connections). The storage unit suite is left out under TSan too:
+# connected), batched updates (one sequencer job for a whole batch), the HTTP status server
+# (its own thread) and hostile load (pipelining, slow readers, 10,000 concurrent connections). The storage unit suite is left out under TSan too:
 # it exercises RocksDB, which is not instrumented. Every suite runs under ASan + UBSan and in the
 # release build; the sequencer (group commit) and power-loss tests run under both sanitizers.
 #
@@ -25,7 +25,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-TSAN_INTEGRATION='RestartTest.*:RestartStream/RestartStreamTest.*:HttpTest.*:HostileLoadTest.*'
+TSAN_INTEGRATION='RestartTest.*:UpdateBatchTest.*:RestartStream/RestartStreamTest.*:HttpTest.*:HostileLoadTest.*'
 TSAN_UNITS='common scheduler rpc daemon'
 
 extra_stages="${COORD_CI_SANITIZERS:-1}"
