@@ -49,13 +49,13 @@ struct WorkerRow {
   Value id;
   Value mode;
   Value data;
-  Value parent;                       // offline only
-  std::optional<double> last_heard;   // offline only
-  std::optional<double> expires;      // offline only
+  Value parent;                      // offline only
+  std::optional<double> last_heard;  // offline only
+  std::optional<double> expires;     // offline only
   bool alive = true;
-  std::optional<uint64_t> unit_count;             // offline: current units
-  std::vector<std::pair<Value, Value>> units;     // (spec, key); show
-  std::vector<Value> children;                    // show
+  std::optional<uint64_t> unit_count;          // offline: current units
+  std::vector<std::pair<Value, Value>> units;  // (spec, key); show
+  std::vector<Value> children;                 // show
 };
 
 struct UnitRow {
@@ -65,7 +65,7 @@ struct UnitRow {
   std::optional<double> priority;  // offline only
   Value worker_id;
   std::optional<double> expiration;
-  std::optional<double> not_before;  // offline only
+  std::optional<double> not_before;                      // offline only
   std::optional<uint32_t> attempts, expiries, blockers;  // offline only
   Value traceback;
   std::vector<std::pair<Value, Value>> depends_on;  // (spec, key) of unfinished prerequisites

@@ -11,9 +11,7 @@ namespace coordadmin {
 
 using coordinated::scheduler::ValueToJson;
 
-std::string Footer(const std::string& examples) {
-  return examples + "\n\n" + kExitCodesHelp;
-}
+std::string Footer(const std::string& examples) { return examples + "\n\n" + kExitCodesHelp; }
 
 Value NameArg(const std::string& arg, bool escaped) {
   return Value::Bytes(escaped ? Unescape(arg) : arg);

@@ -1,10 +1,9 @@
 // Helpers shared by the command files: argument conversion, status names, footers.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "backend.h"
 #include "output.h"

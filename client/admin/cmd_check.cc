@@ -15,7 +15,8 @@ namespace {
 
 std::vector<std::string> CheckStore(coordinated::storage::Store* store) {
   coordinated::SystemClock clock;
-  coordinated::scheduler::Coordinator c(store, &clock, coordinated::scheduler::CoordinatorOptions());
+  coordinated::scheduler::Coordinator c(store, &clock,
+                                        coordinated::scheduler::CoordinatorOptions());
   Must(c.Load(), "loading the store");
   return c.CheckConsistency();
 }
@@ -68,7 +69,8 @@ void Repair(Context& ctx) {
   Json before_list = Json::array();
   for (const auto& p : before) before_list.push_back(p);
   Print(ctx, after, Json{{"problems_before", before_list}, {"repair", r}});
-  if (!after.empty()) Fail(kExitFailed, std::to_string(after.size()) + " problem(s) remain after repair");
+  if (!after.empty())
+    Fail(kExitFailed, std::to_string(after.size()) + " problem(s) remain after repair");
 }
 
 }  // namespace
@@ -83,9 +85,10 @@ void AddCheckCommand(CLI::App& app, Context& ctx) {
       "daemon stopped) rebuilds the unit indexes, counters, reverse edges and blocker counts "
       "from the records");
   cmd->add_flag("--repair", *repair, "rebuild derived data (needs --data-dir; writes the store)");
-  cmd->footer(Footer("Examples:\n  coordinate-admin check\n"
-                     "  coordinate-admin --data-dir /var/lib/coordinated check\n"
-                     "  coordinate-admin --data-dir /var/lib/coordinated check --repair"));
+  cmd->footer(
+      Footer("Examples:\n  coordinate-admin check\n"
+             "  coordinate-admin --data-dir /var/lib/coordinated check\n"
+             "  coordinate-admin --data-dir /var/lib/coordinated check --repair"));
   cmd->callback([&ctx, repair] {
     if (*repair) return Repair(ctx);
     const auto problems = Must(ctx.backend().Check(), "check");

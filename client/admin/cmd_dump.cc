@@ -71,12 +71,14 @@ void Dump(Context& ctx, const DumpCliOptions& o) {
   // Through the daemon: a temporary checkpoint on this host, dumped, then removed.
   const std::string addr = ctx.address();
   if (!IsLoopback(addr)) {
-    Usage("dump through the daemon needs it on this host (a loopback --addr); elsewhere run "
-          "`coordinate-admin backup DIR` there and dump with --data-dir DIR");
+    Usage(
+        "dump through the daemon needs it on this host (a loopback --addr); elsewhere run "
+        "`coordinate-admin backup DIR` there and dump with --data-dir DIR");
   }
   auto& client = ctx.client("dump");
   const char* tmpdir = getenv("TMPDIR");
-  std::string pattern = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/coordinate-admin-XXXXXX";
+  std::string pattern =
+      std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/coordinate-admin-XXXXXX";
   if (!mkdtemp(pattern.data())) Fail(kExitFailed, "cannot create a temporary directory");
   struct Cleanup {
     std::string dir;
@@ -133,8 +135,9 @@ void AddDumpCommands(CLI::App& app, Context& ctx) {
       "With --data-dir it reads the directory (read-only); through the daemon it dumps a "
       "temporary checkpoint (`backup`), so the daemon must run on this host");
   dump->add_option("--out", d->out, "write to FILE instead of standard output");
-  dump->footer(Footer("Examples:\n  coordinate-admin dump --out coordinate.jsonl\n"
-                      "  coordinate-admin --data-dir /var/lib/coordinated dump | gzip > dump.jsonl.gz"));
+  dump->footer(
+      Footer("Examples:\n  coordinate-admin dump --out coordinate.jsonl\n"
+             "  coordinate-admin --data-dir /var/lib/coordinated dump | gzip > dump.jsonl.gz"));
   dump->callback([&ctx, d] { Dump(ctx, *d); });
 
   auto r = std::make_shared<RestoreCliOptions>();
@@ -145,9 +148,10 @@ void AddDumpCommands(CLI::App& app, Context& ctx) {
       "refused unless --force, which replaces its contents. Needs --data-dir");
   restore->add_option("--in", r->in, "read FILE instead of standard input");
   restore->add_flag("--force", r->force, "replace the contents of a non-empty data directory");
-  restore->footer(Footer("Examples:\n"
-                         "  coordinate-admin --data-dir /var/lib/coordinated restore --in dump.jsonl\n"
-                         "  gunzip -c dump.jsonl.gz | coordinate-admin --data-dir new restore --force"));
+  restore->footer(
+      Footer("Examples:\n"
+             "  coordinate-admin --data-dir /var/lib/coordinated restore --in dump.jsonl\n"
+             "  gunzip -c dump.jsonl.gz | coordinate-admin --data-dir new restore --force"));
   restore->callback([&ctx, r] { Restore(ctx, *r); });
 }
 

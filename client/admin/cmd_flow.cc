@@ -28,7 +28,8 @@ void Load(Context& ctx, const FlowOptions& o) {
   if (!o.config.empty()) {
     auto c = ParseYaml(ReadInput(o.config));
     if (!c.ok()) Fail(kExitFailed, o.config + ": " + c.status().message());
-    if (!c->is_map() && !c->is_null()) Fail(kExitFailed, o.config + ": the configuration must be a map");
+    if (!c->is_map() && !c->is_null())
+      Fail(kExitFailed, o.config + ": the configuration must be a map");
     if (c->is_map()) base = *c;
   }
   auto specs = ParseFlow(*doc, base);
@@ -73,13 +74,14 @@ void AddFlowCommands(CLI::App& app, Context& ctx) {
   load->add_option("--config", o->config, "YAML configuration saved with each spec (default {})");
   load->add_flag("--bytes", o->bytes, "send strings as byte strings, as Python 2 clients did");
   load->add_flag("--dry-run", o->dry_run, "check the flow and print what would be loaded");
-  load->footer(Footer("Examples:\n  coordinate-admin flow load pipeline.yaml\n"
-                      "  coordinate-admin flow load pipeline.yaml --config config.yaml --dry-run\n\n"
-                      "A flow file:\n"
-                      "  flows:\n"
-                      "    ingest:\n"
-                      "      fetch: {min_gb: 1, module: m, run_function: fetch, then: ingest.parse}\n"
-                      "      parse: {min_gb: 2, module: m, run_function: parse}"));
+  load->footer(
+      Footer("Examples:\n  coordinate-admin flow load pipeline.yaml\n"
+             "  coordinate-admin flow load pipeline.yaml --config config.yaml --dry-run\n\n"
+             "A flow file:\n"
+             "  flows:\n"
+             "    ingest:\n"
+             "      fetch: {min_gb: 1, module: m, run_function: fetch, then: ingest.parse}\n"
+             "      parse: {min_gb: 2, module: m, run_function: parse}"));
   load->callback([&ctx, o] { Load(ctx, *o); });
   flow->footer(Footer("Examples:\n  coordinate-admin flow load pipeline.yaml"));
 }

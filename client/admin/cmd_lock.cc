@@ -29,7 +29,8 @@ void Ls(Context& ctx) {
             {{"PATH", "path", Column::kText, 0,
               [](const Json& path) {  // "[a b]", as the Go daemon printed paths
                 std::string s;
-                for (const Json& label : path) s += (s.empty() ? "" : " ") + CellText(label, Column::kText);
+                for (const Json& label : path)
+                  s += (s.empty() ? "" : " ") + CellText(label, Column::kText);
                 return "[" + s + "]";
               }},
              {"OWNER", "owner"},

@@ -114,8 +114,9 @@ void Load(Context& ctx, const LoadOptions& o) {
 void Control(Context& ctx, const NameOptions& o, int status) {
   auto& client = ctx.client(status == 2 ? "spec pause" : "spec resume");
   const Value name = NameArg(o.name, o.escaped);
-  Value reply = Call(client, "control_work_spec",
-                     Value::Array({name, MapOf({{"status", Value::UInt(static_cast<uint64_t>(status))}})}));
+  Value reply =
+      Call(client, "control_work_spec",
+           Value::Array({name, MapOf({{"status", Value::UInt(static_cast<uint64_t>(status))}})}));
   ExpectOk(reply, "control_work_spec");
   std::cout << (status == 2 ? "paused " : "resumed ") << TerminalSafe(name.str()) << "\n";
 }
@@ -141,7 +142,8 @@ CLI::App* NameCommand(CLI::App* spec, const char* name, const char* help,
 }  // namespace
 
 void AddSpecCommands(CLI::App& app, Context& ctx) {
-  CLI::App* spec = app.add_subcommand("spec", "Work specs: list, show, load, pause, resume, delete");
+  CLI::App* spec =
+      app.add_subcommand("spec", "Work specs: list, show, load, pause, resume, delete");
   spec->require_subcommand(1);
   spec->footer(Footer("Examples:\n  coordinate-admin spec ls\n  coordinate-admin spec show crawl"));
 
@@ -150,19 +152,22 @@ void AddSpecCommands(CLI::App& app, Context& ctx) {
   ls->callback([&ctx] { Ls(ctx); });
 
   auto show = std::make_shared<NameOptions>();
-  NameCommand(spec, "show", "Show a work spec: definition, control settings, unit counts", show,
-              "Examples:\n  coordinate-admin spec show crawl\n  coordinate-admin spec show crawl -o json")
+  NameCommand(
+      spec, "show", "Show a work spec: definition, control settings, unit counts", show,
+      "Examples:\n  coordinate-admin spec show crawl\n  coordinate-admin spec show crawl -o json")
       ->callback([&ctx, show] { Show(ctx, *show); });
 
   auto load = std::make_shared<LoadOptions>();
   CLI::App* l = spec->add_subcommand(
-      "load", "Create or replace work specs from a YAML or JSON file (one map with a `name`, or a "
-              "list of them); needs the daemon");
+      "load",
+      "Create or replace work specs from a YAML or JSON file (one map with a `name`, or a "
+      "list of them); needs the daemon");
   l->add_option("FILE", load->file, "spec file ('-' for standard input)")->required();
   l->add_flag("--bytes", load->bytes,
               "send strings as byte strings, as Python 2 clients did (default: text strings)");
-  l->footer(Footer("Examples:\n  coordinate-admin spec load crawl.yaml\n"
-                   "  echo '{name: crawl, min_gb: 1, weight: 5}' | coordinate-admin spec load -"));
+  l->footer(
+      Footer("Examples:\n  coordinate-admin spec load crawl.yaml\n"
+             "  echo '{name: crawl, min_gb: 1, weight: 5}' | coordinate-admin spec load -"));
   l->callback([&ctx, load] { Load(ctx, *load); });
 
   auto pause = std::make_shared<NameOptions>();

@@ -53,8 +53,7 @@ void Run(Context& ctx, const SummaryOptions& o) {
     std::vector<Json> rows = SummaryRows(ctx.backend());
     if (clear) std::cout << "\x1b[H\x1b[2J";
     if (o.watch > 0 && ctx.format() == Format::kTable) {
-      std::cout << "as of " << FormatTime(ctx.backend().Now()) << " (every " << o.watch
-                << " s)\n";
+      std::cout << "as of " << FormatTime(ctx.backend().Now()) << " (every " << o.watch << " s)\n";
     }
     PrintList(std::cout, ctx.format(), cols, rows, ctx.options.no_header);
     if (o.watch <= 0 || (o.iterations && i + 1 >= o.iterations)) break;
@@ -67,16 +66,17 @@ void Run(Context& ctx, const SummaryOptions& o) {
 void AddSummaryCommand(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<SummaryOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "summary", "Units per status (available, pending, blocked, finished, failed, total) for each "
-                 "work spec; archived units are counted as finished/failed");
+      "summary",
+      "Units per status (available, pending, blocked, finished, failed, total) for each "
+      "work spec; archived units are counted as finished/failed");
   cmd->add_option("--watch", o->watch, "refresh every N seconds until interrupted (daemon only)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--iterations", o->iterations, "with --watch: stop after N refreshes");
-  cmd->footer(Footer(
-      "Examples:\n"
-      "  coordinate-admin summary\n"
-      "  coordinate-admin summary --watch 5\n"
-      "  coordinate-admin --data-dir /var/lib/coordinated summary -o json"));
+  cmd->footer(
+      Footer("Examples:\n"
+             "  coordinate-admin summary\n"
+             "  coordinate-admin summary --watch 5\n"
+             "  coordinate-admin --data-dir /var/lib/coordinated summary -o json"));
   cmd->callback([&ctx, o] { Run(ctx, *o); });
 }
 

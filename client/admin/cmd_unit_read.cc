@@ -52,8 +52,8 @@ void Ls(Context& ctx, const LsOptions& o) {
     }
     for (const UnitRow& u : *units) rows.push_back(UnitJson(spec, u, o.details));
   }
-  std::vector<Column> cols = {{"SPEC", "spec"}, {"KEY", "key", Column::kText, 60},
-                              {"STATUS", "status"}};
+  std::vector<Column> cols = {
+      {"SPEC", "spec"}, {"KEY", "key", Column::kText, 60}, {"STATUS", "status"}};
   if (ctx.offline()) cols.push_back({"PRIORITY", "priority", Column::kNumber});
   cols.push_back({"WORKER", "worker"});
   cols.push_back({"EXPIRATION", "expiration", Column::kTime});
@@ -75,7 +75,8 @@ void Show(Context& ctx, const ShowOptions& o) {
     FailStatus(unit.status(), "reading the unit");
   }
   if (!*unit) {
-    Fail(kExitFailed, "no unit " + TerminalSafe(key.str()) + " in work spec " + TerminalSafe(spec.str()));
+    Fail(kExitFailed,
+         "no unit " + TerminalSafe(key.str()) + " in work spec " + TerminalSafe(spec.str()));
   }
   const UnitRow& u = **unit;
   Json r = UnitJson(spec, u, true);
@@ -103,8 +104,9 @@ void Show(Context& ctx, const ShowOptions& o) {
 void AddUnitReadCommands(CLI::App& unit, Context& ctx) {
   auto ls = std::make_shared<LsOptions>();
   CLI::App* l = unit.add_subcommand(
-      "ls", "List work units (by key; through the daemon a --status filter lists them in "
-            "priority order)");
+      "ls",
+      "List work units (by key; through the daemon a --status filter lists them in "
+      "priority order)");
   l->add_option("--spec", ls->spec, "only this work spec (default: every spec)");
   l->add_option("--status", ls->statuses,
                 "only these statuses: available, blocked, pending, finished, failed (repeatable)")
@@ -113,10 +115,11 @@ void AddUnitReadCommands(CLI::App& unit, Context& ctx) {
   l->add_option("--limit", ls->limit, "at most N units (default 1000; 0: no limit)");
   l->add_flag("--details", ls->details, "add data, traceback, attempts and prerequisites");
   l->add_flag("-e,--escaped", ls->escaped, "--spec and --prefix use the table escapes");
-  l->footer(Footer("Examples:\n"
-                   "  coordinate-admin unit ls --spec crawl --status failed --details\n"
-                   "  coordinate-admin unit ls --spec crawl --prefix 2024- --limit 10 -o jsonl\n"
-                   "  coordinate-admin --data-dir /var/lib/coordinated unit ls --status pending"));
+  l->footer(
+      Footer("Examples:\n"
+             "  coordinate-admin unit ls --spec crawl --status failed --details\n"
+             "  coordinate-admin unit ls --spec crawl --prefix 2024- --limit 10 -o jsonl\n"
+             "  coordinate-admin --data-dir /var/lib/coordinated unit ls --status pending"));
   l->callback([&ctx, ls] { Ls(ctx, *ls); });
 
   auto show = std::make_shared<ShowOptions>();
@@ -126,8 +129,9 @@ void AddUnitReadCommands(CLI::App& unit, Context& ctx) {
   s->add_option("KEY", show->key, "unit key")->required();
   s->add_flag("-e,--escaped", show->escaped,
               "SPEC and KEY use the table escapes (\\xNN, \\n, \\t, \\\\ ...)");
-  s->footer(Footer("Examples:\n  coordinate-admin unit show crawl http://example.com/\n"
-                   "  coordinate-admin unit show crawl 'bin\\xff' --escaped -o json"));
+  s->footer(
+      Footer("Examples:\n  coordinate-admin unit show crawl http://example.com/\n"
+             "  coordinate-admin unit show crawl 'bin\\xff' --escaped -o json"));
   s->callback([&ctx, show] { Show(ctx, *show); });
 }
 

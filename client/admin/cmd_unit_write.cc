@@ -28,12 +28,12 @@ struct KeysOptions {
   std::string spec;
   std::vector<std::string> keys;
   bool escaped = false;
-  bool failed = false;                 // retry
-  std::optional<double> priority;      // prioritize
-  std::optional<double> adjust;        // prioritize
-  std::string status;                  // rm
-  bool all = false;                    // rm
-  bool yes = false;                    // rm
+  bool failed = false;             // retry
+  std::optional<double> priority;  // prioritize
+  std::optional<double> adjust;    // prioritize
+  std::string status;              // rm
+  bool all = false;                // rm
+  bool yes = false;                // rm
 };
 
 Value KeyList(const KeysOptions& o) {
@@ -65,7 +65,8 @@ void Add(Context& ctx, const AddOptions& o) {
     }
     for (auto it = j.begin(); it != j.end(); ++it) {
       auto data = ValueFromJson(it.value());
-      if (!data.ok()) Fail(kExitFailed, "line " + std::to_string(lineno) + ": " + data.status().message());
+      if (!data.ok())
+        Fail(kExitFailed, "line " + std::to_string(lineno) + ": " + data.status().message());
       Value key = o.bytes ? Value::Bytes(it.key()) : Value::Text(it.key());
       Value d = o.bytes ? TextToBytes(*data) : *data;
       std::vector<Value> item = {std::move(key), std::move(d)};
@@ -103,9 +104,9 @@ void Retry(Context& ctx, const KeysOptions& o) {
   if (o.failed) {
     // Retried units leave FAILED, so each page holds new ones; stop when a page makes no progress.
     for (;;) {
-      Value reply = Call(client, "get_work_units",
-                         Value::Array({spec, MapOf({{"state", Value::UInt(5)},
-                                                    {"limit", Value::UInt(1000)}})}));
+      Value reply = Call(
+          client, "get_work_units",
+          Value::Array({spec, MapOf({{"state", Value::UInt(5)}, {"limit", Value::UInt(1000)}})}));
       Reply r = Split(reply);
       if (!r.value.is_sequence()) Fail(kExitFailed, "get_work_units: " + MessageText(r.message));
       if (r.value.items().empty()) break;
@@ -173,8 +174,9 @@ CLI::App* KeysCommand(CLI::App& unit, const char* name, const char* help,
 void AddUnitWriteCommands(CLI::App& unit, Context& ctx) {
   auto add = std::make_shared<AddOptions>();
   CLI::App* a = unit.add_subcommand(
-      "add", "Add (or reset) units from JSON lines, each an object {key: data, ...}; data uses "
-             "the dump value encoding ({\"$bytes\": ...}, {\"$tuple\": [...]} ...). Needs the daemon");
+      "add",
+      "Add (or reset) units from JSON lines, each an object {key: data, ...}; data uses "
+      "the dump value encoding ({\"$bytes\": ...}, {\"$tuple\": [...]} ...). Needs the daemon");
   a->add_option("SPEC", add->spec, "work spec name")->required();
   a->add_option("--file", add->file, "input file (default '-': standard input)");
   a->add_flag("--bytes", add->bytes,
@@ -182,17 +184,21 @@ void AddUnitWriteCommands(CLI::App& unit, Context& ctx) {
   a->add_option("--priority", add->priority, "priority of the new units");
   a->add_option("--delay", add->delay, "seconds before the units may be handed out");
   a->add_flag("-e,--escaped", add->escaped, "SPEC uses the table escapes");
-  a->footer(Footer("Examples:\n"
-                   "  echo '{\"u1\": {\"url\": \"http://a/\"}}' | coordinate-admin unit add crawl\n"
-                   "  coordinate-admin unit add crawl --file units.jsonl --bytes --priority 10"));
+  a->footer(
+      Footer("Examples:\n"
+             "  echo '{\"u1\": {\"url\": \"http://a/\"}}' | coordinate-admin unit add crawl\n"
+             "  coordinate-admin unit add crawl --file units.jsonl --bytes --priority 10"));
   a->callback([&ctx, add] { Add(ctx, *add); });
 
   auto retry = std::make_shared<KeysOptions>();
-  CLI::App* r = KeysCommand(unit, "retry", "Make units AVAILABLE again (failed, finished or "
-                                           "pending ones); needs the daemon", retry, false);
+  CLI::App* r = KeysCommand(unit, "retry",
+                            "Make units AVAILABLE again (failed, finished or "
+                            "pending ones); needs the daemon",
+                            retry, false);
   r->add_flag("--failed", retry->failed, "retry every FAILED unit of the spec");
-  r->footer(Footer("Examples:\n  coordinate-admin unit retry crawl u1 u2\n"
-                   "  coordinate-admin unit retry crawl --failed"));
+  r->footer(
+      Footer("Examples:\n  coordinate-admin unit retry crawl u1 u2\n"
+             "  coordinate-admin unit retry crawl --failed"));
   r->callback([&ctx, retry] { Retry(ctx, *retry); });
 
   auto prio = std::make_shared<KeysOptions>();
@@ -200,8 +206,9 @@ void AddUnitWriteCommands(CLI::App& unit, Context& ctx) {
                             prio, true);
   p->add_option("--priority", prio->priority, "set this priority");
   p->add_option("--adjust", prio->adjust, "add this to the current priority");
-  p->footer(Footer("Examples:\n  coordinate-admin unit prioritize crawl u1 --priority 100\n"
-                   "  coordinate-admin unit prioritize crawl u1 u2 --adjust -5"));
+  p->footer(
+      Footer("Examples:\n  coordinate-admin unit prioritize crawl u1 --priority 100\n"
+             "  coordinate-admin unit prioritize crawl u1 u2 --adjust -5"));
   p->callback([&ctx, prio] { Prioritize(ctx, *prio); });
 
   auto rm = std::make_shared<KeysOptions>();
@@ -209,8 +216,9 @@ void AddUnitWriteCommands(CLI::App& unit, Context& ctx) {
   d->add_option("--status", rm->status, "delete every unit with this status (needs --yes)");
   d->add_flag("--all", rm->all, "delete every unit of the spec (needs --yes)");
   d->add_flag("--yes", rm->yes, "confirm a bulk deletion");
-  d->footer(Footer("Examples:\n  coordinate-admin unit rm crawl u1 u2\n"
-                   "  coordinate-admin unit rm crawl --status finished --yes"));
+  d->footer(
+      Footer("Examples:\n  coordinate-admin unit rm crawl u1 u2\n"
+             "  coordinate-admin unit rm crawl --status finished --yes"));
   d->callback([&ctx, rm] { Rm(ctx, *rm); });
 }
 

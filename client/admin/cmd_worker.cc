@@ -49,10 +49,12 @@ void AddWorkerCommands(CLI::App& app, Context& ctx) {
   worker->require_subcommand(1);
   worker->footer(Footer("Examples:\n  coordinate-admin worker ls"));
   CLI::App* ls = worker->add_subcommand(
-      "ls", "List workers: through the daemon the live ones with mode and data; offline every "
-            "stored worker with its heartbeat, expiry and current unit count");
-  ls->footer(Footer("Examples:\n  coordinate-admin worker ls\n"
-                    "  coordinate-admin --data-dir /var/lib/coordinated worker ls -o json"));
+      "ls",
+      "List workers: through the daemon the live ones with mode and data; offline every "
+      "stored worker with its heartbeat, expiry and current unit count");
+  ls->footer(
+      Footer("Examples:\n  coordinate-admin worker ls\n"
+             "  coordinate-admin --data-dir /var/lib/coordinated worker ls -o json"));
   ls->callback([&ctx] { Ls(ctx); });
 
   auto o = std::make_shared<ShowOptions>();

@@ -45,8 +45,9 @@ void Context::RequireOnline(const char* command) const {
 
 void Context::RequireOffline(const char* command) const {
   if (!offline()) {
-    Usage(std::string(command) + " works on a data directory: give --data-dir DIR (with the "
-                                 "daemon stopped)");
+    Usage(std::string(command) +
+          " works on a data directory: give --data-dir DIR (with the "
+          "daemon stopped)");
   }
 }
 
@@ -64,7 +65,8 @@ coordinate::Client& Context::client(const char* command) {
     if (s.code() == coordinated::Code::kUnauthenticated) {
       Fail(kExitFailed, "the daemon at " + o.address + " refused the auth token: " + s.message());
     }
-    if (!s.ok()) Fail(kExitUnavailable, "cannot connect to the daemon at " + o.address + ": " + s.message());
+    if (!s.ok())
+      Fail(kExitUnavailable, "cannot connect to the daemon at " + o.address + ": " + s.message());
     client_ = std::move(c);
   }
   return *client_;
@@ -93,9 +95,9 @@ std::unique_ptr<coordinated::storage::Store> Context::writable_store(bool create
   o.create_if_missing = create;
   auto s = coordinated::storage::Store::Open(o);
   if (!s.ok()) {
-    Fail(kExitUnavailable, "cannot open data directory " + options.data_dir +
-                               " for writing (is a daemon running on it?): " +
-                               s.status().message());
+    Fail(kExitUnavailable,
+         "cannot open data directory " + options.data_dir +
+             " for writing (is a daemon running on it?): " + s.status().message());
   }
   return std::move(s).value();
 }

@@ -1,8 +1,7 @@
 // coordinate-admin: inspect and administer a coordinated daemon or its data directory.
 // docs/admin.md describes every command, the exit codes and the dump format.
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -15,8 +14,9 @@ using namespace coordadmin;
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   Context ctx;
-  CLI::App app("coordinate-admin: inspect and administer coordinated (through the daemon, or "
-               "offline on its data directory)");
+  CLI::App app(
+      "coordinate-admin: inspect and administer coordinated (through the daemon, or "
+      "offline on its data directory)");
   app.set_version_flag("--version", std::string("coordinate-admin ") + coordinated::kVersion);
   app.fallthrough();
   app.require_subcommand(1);
@@ -35,21 +35,23 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "jsonl"}));
   app.add_flag("--no-header", ctx.options.no_header, "tables without their header line");
   app.add_option("--timeout", ctx.options.timeout, "seconds to wait for the daemon (default 30)");
-  app.footer(Footer(
-      "Examples:\n"
-      "  coordinate-admin summary\n"
-      "  coordinate-admin --addr 10.0.0.5:5932 unit ls --spec crawl --status failed\n"
-      "  coordinate-admin --data-dir /var/lib/coordinated check\n"
-      "  coordinate-admin dump --out backup.jsonl\n\n"
-      "Every command has --help with examples."));
+  app.footer(
+      Footer("Examples:\n"
+             "  coordinate-admin summary\n"
+             "  coordinate-admin --addr 10.0.0.5:5932 unit ls --spec crawl --status failed\n"
+             "  coordinate-admin --data-dir /var/lib/coordinated check\n"
+             "  coordinate-admin dump --out backup.jsonl\n\n"
+             "Every command has --help with examples."));
 
   AddSummaryCommand(app, ctx);
   AddSpecCommands(app, ctx);
   AddFlowCommands(app, ctx);
-  CLI::App* unit = app.add_subcommand("unit", "Work units: list, show, add, retry, prioritize, delete");
+  CLI::App* unit =
+      app.add_subcommand("unit", "Work units: list, show, add, retry, prioritize, delete");
   unit->require_subcommand(1);
-  unit->footer(Footer("Examples:\n  coordinate-admin unit ls --spec crawl\n"
-                      "  coordinate-admin unit show crawl u1"));
+  unit->footer(
+      Footer("Examples:\n  coordinate-admin unit ls --spec crawl\n"
+             "  coordinate-admin unit show crawl u1"));
   AddUnitReadCommands(*unit, ctx);
   AddUnitWriteCommands(*unit, ctx);
   AddWorkerCommands(app, ctx);

@@ -42,9 +42,9 @@ std::string Cut(std::string s, size_t max) {
 }
 
 bool IsTimeKey(std::string_view k) {
-  static const std::set<std::string_view> kTimes = {
-      "expiration", "expires", "start", "end", "last_heard", "deadline", "not_before",
-      "next_continuous", "time"};
+  static const std::set<std::string_view> kTimes = {"expiration", "expires",         "start",
+                                                    "end",        "last_heard",      "deadline",
+                                                    "not_before", "next_continuous", "time"};
   return kTimes.count(k) > 0;
 }
 
@@ -83,7 +83,7 @@ void Table(std::ostream& out, const std::vector<Column>& columns, const std::vec
     cells.emplace_back();
     for (size_t c = 0; c < columns.size(); ++c) {
       auto it = row.find(columns[c].field);
-      std::string text = it == row.end()      ? "-"
+      std::string text = it == row.end()     ? "-"
                          : columns[c].render ? columns[c].render(*it)
                                              : CellText(*it, columns[c].kind);
       text = Cut(std::move(text), columns[c].max_width);
@@ -223,8 +223,7 @@ std::string Unescape(std::string_view s) {
     } else if (e == 'r') {
       out.push_back('\r');
       ++i;
-    } else if (e == 'x' && i + 3 < s.size() && HexDigit(s[i + 2]) >= 0 &&
-               HexDigit(s[i + 3]) >= 0) {
+    } else if (e == 'x' && i + 3 < s.size() && HexDigit(s[i + 2]) >= 0 && HexDigit(s[i + 3]) >= 0) {
       out.push_back(static_cast<char>(HexDigit(s[i + 2]) * 16 + HexDigit(s[i + 3])));
       i += 3;
     } else if (e == 'u' && i + 2 < s.size() && s[i + 2] == '{') {

@@ -1,10 +1,9 @@
 #include "progress.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
-
-#include <fmt/format.h>
 
 namespace coordadmin {
 
@@ -32,7 +31,8 @@ void ProgressLine::Update(const coordinated::scheduler::DumpProgress& p) {
     line = fmt::format("{} {}/{} units ({}%)", verb_, p.units, p.total_units,
                        std::min<uint64_t>(100, p.units * 100 / p.total_units));
   } else if (total_bytes_ > 0) {
-    line += fmt::format(" ({}% of the input)", std::min<uint64_t>(100, p.bytes * 100 / total_bytes_));
+    line +=
+        fmt::format(" ({}% of the input)", std::min<uint64_t>(100, p.bytes * 100 / total_bytes_));
   }
   line += fmt::format(", {:.0f} units/s", rate);
   if (p.done) line += ", done";

@@ -30,7 +30,8 @@ std::optional<double> OptNumber(const Value* v) {
 
 void ApplyStatus(const Value& m, UnitRow* row) {
   if (!m.is_map()) return;
-  if (const Value* s = m.FindKey("status"); s && s->is_int()) row->status = static_cast<int>(s->raw_num());
+  if (const Value* s = m.FindKey("status"); s && s->is_int())
+    row->status = static_cast<int>(s->raw_num());
   row->expiration = OptNumber(m.FindKey("expiration"));
   if (const Value* w = m.FindKey("worker_id")) row->worker_id = *w;
   if (const Value* t = m.FindKey("traceback")) row->traceback = *t;
@@ -167,8 +168,8 @@ StatusOr<std::vector<UnitRow>> RpcBackend::Units(const UnitQuery& q) {
 }
 
 StatusOr<std::optional<UnitRow>> RpcBackend::Unit(const Value& spec, const Value& key) {
-  COORD_ASSIGN_OR_RETURN(Value st,
-                         c_->Call("get_work_unit_status", Value::Array({spec, Value::Array({key})})));
+  COORD_ASSIGN_OR_RETURN(
+      Value st, c_->Call("get_work_unit_status", Value::Array({spec, Value::Array({key})})));
   COORD_ASSIGN_OR_RETURN(auto statuses, ListOf(st, "get_work_unit_status"));
   if (statuses.empty() || statuses[0].is_null()) return std::optional<UnitRow>();
   UnitRow row;

@@ -67,7 +67,8 @@ SpecRow StoreBackend::RowOf(const SpecEntry& e) const {
   SpecRow row;
   row.name = e.record.name;
   row.definition = e.record.definition;
-  const auto settings = coordinated::scheduler::DeriveSettings(e.record.definition, e.record.control);
+  const auto settings =
+      coordinated::scheduler::DeriveSettings(e.record.definition, e.record.control);
   row.meta = coordinated::scheduler::SettingsToMeta(settings);
   row.paused = settings.paused;
   for (int s = 1; s <= 5; ++s) row.counts[s] = e.stats.counts[s] + e.stats.archived[s];
@@ -99,7 +100,8 @@ StatusOr<UnitRow> StoreBackend::RowOf(const SpecEntry& e, std::string_view key,
   row.attempts = u.attempts;
   row.expiries = u.expiries;
   row.blockers = u.blockers;
-  if (const Value* tb = u.data.is_map() ? u.data.FindKey("traceback") : nullptr) row.traceback = *tb;
+  if (const Value* tb = u.data.is_map() ? u.data.FindKey("traceback") : nullptr)
+    row.traceback = *tb;
   if (u.blockers > 0) {
     const std::string ref = keys::UnitRef(e.id, key);
     auto it = store_->NewIterator(Cf::kDepsForward, ref, keys::PrefixEnd(ref));
@@ -237,7 +239,8 @@ StatusOr<std::vector<LockRow>> StoreBackend::Locks() {
 
 StatusOr<std::vector<std::string>> StoreBackend::Check() {
   coordinated::SystemClock clock;
-  coordinated::scheduler::Coordinator c(store_, &clock, coordinated::scheduler::CoordinatorOptions());
+  coordinated::scheduler::Coordinator c(store_, &clock,
+                                        coordinated::scheduler::CoordinatorOptions());
   COORD_RETURN_IF_ERROR(c.Load());  // reads spec records and counters only
   return c.CheckConsistency();
 }

@@ -27,8 +27,7 @@ int main(int argc, char** argv) {
     } else if (flag == "--units") {
       units = std::atoi(argv[i + 1]);
     } else {
-      std::fprintf(stderr, "usage: %s [--address HOST:PORT] [--spec NAME] [--units N]\n",
-                   argv[0]);
+      std::fprintf(stderr, "usage: %s [--address HOST:PORT] [--spec NAME] [--units N]\n", argv[0]);
       return 2;
     }
   }

@@ -170,8 +170,8 @@ Status Api::AddWorkUnits(const Value& spec, const std::vector<WorkUnitItem>& uni
   return ParseOk(c_.Call("add_work_units", A({spec, items})));
 }
 
-StatusOr<std::vector<std::pair<Value, Value>>> Api::GetWorkUnits(
-    const Value& spec, const GetWorkUnitsOptions& o) {
+StatusOr<std::vector<std::pair<Value, Value>>> Api::GetWorkUnits(const Value& spec,
+                                                                 const GetWorkUnitsOptions& o) {
   Value opts = Value::Map();
   if (!o.work_unit_keys.empty()) opts.Set(B("work_unit_keys"), KeyList(o.work_unit_keys));
   if (!o.states.empty()) opts.Set(B("state"), IntList(o.states));
@@ -267,8 +267,7 @@ Status Api::Archive(const std::vector<Value>& work_spec_names) {
 }
 
 StatusOr<std::vector<Attempt>> Api::GetWorkUnitAttempts(const Value& spec, const Value& key) {
-  COORD_ASSIGN_OR_RETURN(Value list,
-                         ParseFirst(c_.Call("get_work_unit_attempts", A({spec, key}))));
+  COORD_ASSIGN_OR_RETURN(Value list, ParseFirst(c_.Call("get_work_unit_attempts", A({spec, key}))));
   if (!list.is_sequence()) return Unexpected("get_work_unit_attempts", list);
   std::vector<Attempt> out;
   for (const auto& m : list.items()) {
@@ -299,9 +298,9 @@ StatusOr<std::vector<Lease>> Api::GetWork(const Value& worker_id, const GetWorkO
 StatusOr<std::string> Api::WorkerHeartbeat(const Value& worker_id, std::string_view mode,
                                            double expire_seconds, const Value& data,
                                            const Value& parent) {
-  COORD_ASSIGN_OR_RETURN(Value r, c_.Call("worker_heartbeat",
-                                          A({worker_id, B(mode), Value::Double(expire_seconds),
-                                             data, parent})));
+  COORD_ASSIGN_OR_RETURN(
+      Value r, c_.Call("worker_heartbeat",
+                       A({worker_id, B(mode), Value::Double(expire_seconds), data, parent})));
   COORD_RETURN_IF_ERROR(ParseOk(r));
   const Value& msg = r.items()[1];
   return msg.is_null() ? std::string() : Str(msg);
@@ -393,8 +392,8 @@ Status Api::Lock(const Value& locker_id, int64_t timeout, const std::vector<Valu
 
 StatusOr<std::vector<std::optional<Value>>> Api::LockSome(const Value& locker_id, int64_t timeout,
                                                           const std::vector<Value>& paths) {
-  COORD_ASSIGN_OR_RETURN(Value got,
-                         ParseFirst(c_.Call("locksome", A({locker_id, I(timeout), KeyList(paths)}))));
+  COORD_ASSIGN_OR_RETURN(
+      Value got, ParseFirst(c_.Call("locksome", A({locker_id, I(timeout), KeyList(paths)}))));
   return OptList(got, "locksome");
 }
 

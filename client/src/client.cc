@@ -48,8 +48,7 @@ Status ErrorStatus(const Value& error) {
 }
 
 double Seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -157,8 +156,8 @@ StatusOr<Value> Client::ReadMessage(double timeout_seconds) {
   while (true) {
     if (!inbuf_.empty()) {
       size_t consumed = 0;
-      auto r = decoder_->Feed(reinterpret_cast<const uint8_t*>(inbuf_.data()), inbuf_.size(),
-                              &consumed);
+      auto r =
+          decoder_->Feed(reinterpret_cast<const uint8_t*>(inbuf_.data()), inbuf_.size(), &consumed);
       inbuf_.erase(0, consumed);
       if (r == StreamDecoder::Result::kError) {
         Status s = decoder_->error();
@@ -312,8 +311,9 @@ Status Client::UpdateWorkUnit(const Value& spec, const Value& key, const Value& 
 
 StatusOr<std::vector<std::vector<Value>>> Client::GetWork(const Value& worker, int max_jobs,
                                                           double lease_seconds) {
-  auto r = Call("get_work", A({worker, M({{"max_jobs", I(max_jobs)},
-                                          {"lease_time", Value::Double(lease_seconds)}})}));
+  auto r = Call(
+      "get_work",
+      A({worker, M({{"max_jobs", I(max_jobs)}, {"lease_time", Value::Double(lease_seconds)}})}));
   if (!r.ok()) return r.status();
   if (!r->is_sequence() || r->items().size() != 2) {
     return Status::IOError("unexpected get_work reply " + r->ToDiagnostic());

@@ -1,10 +1,9 @@
 #include "common/cbor.h"
 
 #include <cbor.h>
+#include <fmt/format.h>
 
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace coordinated {
 
@@ -396,12 +395,11 @@ StreamDecoder::Result StreamDecoder::Feed(const uint8_t* data, size_t size, size
       uint64_t declared = 0;
       const size_t head = StringHeadLen(data + off, size - off, &declared);
       if (head == 0) break;  // need the rest of the head
-      const uint64_t budget =
-          limits_.max_bytes > item_bytes_ ? limits_.max_bytes - item_bytes_ : 0;
+      const uint64_t budget = limits_.max_bytes > item_bytes_ ? limits_.max_bytes - item_bytes_ : 0;
       if ((data[off] & 0x1f) <= 27 && (declared > budget || head + declared > budget)) {
-        Fail(Status::ResourceExhausted(fmt::format(
-            "string of {} bytes exceeds the message limit of {} bytes", declared,
-            limits_.max_bytes)));
+        Fail(Status::ResourceExhausted(
+            fmt::format("string of {} bytes exceeds the message limit of {} bytes", declared,
+                        limits_.max_bytes)));
         return Result::kError;
       }
     }

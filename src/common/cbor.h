@@ -30,9 +30,9 @@ void EncodeCbor(const Value& v, std::string* out);
 std::string EncodeCbor(const Value& v);
 
 struct DecodeLimits {
-  size_t max_bytes = 64u << 20;      // one top-level item, all heads and payloads included
-  size_t max_depth = 64;             // containers and tags nested in each other
-  size_t max_items = 4u << 20;       // data items in one top-level item
+  size_t max_bytes = 64u << 20;  // one top-level item, all heads and payloads included
+  size_t max_depth = 64;         // containers and tags nested in each other
+  size_t max_items = 4u << 20;   // data items in one top-level item
 };
 
 // Decodes a stream of top-level CBOR items incrementally.
@@ -76,11 +76,11 @@ class StreamDecoder {
     Value value;             // container being built (array or map)
     Value key;               // kMap: the key waiting for its value
     bool has_key = false;
-    uint64_t tag = 0;        // kTag
-    bool text = false;       // kChunks: text (true) or byte (false) string
-    std::string chunks;      // kChunks: the content so far
+    uint64_t tag = 0;    // kTag
+    bool text = false;   // kChunks: text (true) or byte (false) string
+    std::string chunks;  // kChunks: the content so far
   };
-  void Emit(Value v);      // a complete item: attach to the innermost container or finish
+  void Emit(Value v);  // a complete item: attach to the innermost container or finish
   void Fail(Status s);
   bool CheckCount(uint64_t n);
   bool PushFrame(Frame f);

@@ -56,9 +56,7 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   static Status NoSuchMethod(std::string m) { return {Code::kNoSuchMethod, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
-  static Status Unauthenticated(std::string m) {
-    return {Code::kUnauthenticated, std::move(m)};
-  }
+  static Status Unauthenticated(std::string m) { return {Code::kUnauthenticated, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -79,7 +77,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   StatusOr(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok());
   }
@@ -104,10 +102,10 @@ class [[nodiscard]] StatusOr {
 }  // namespace coordinated
 
 // Early-return helpers.
-#define COORD_RETURN_IF_ERROR(expr)            \
-  do {                                         \
-    ::coordinated::Status _st = (expr);        \
-    if (!_st.ok()) return _st;                 \
+#define COORD_RETURN_IF_ERROR(expr)     \
+  do {                                  \
+    ::coordinated::Status _st = (expr); \
+    if (!_st.ok()) return _st;          \
   } while (0)
 
 #define COORD_CONCAT_INNER(a, b) a##b

@@ -1,10 +1,10 @@
 #include "common/value.h"
 
+#include <fmt/format.h>
+
 #include <cassert>
 #include <cmath>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace coordinated {
 
@@ -218,7 +218,8 @@ bool Value::EraseKey(std::string_view name) {
   bool removed = false;
   for (size_t i = 0; i + 1 < items_.size();) {
     if (NameEquals(items_[i], name)) {
-      items_.erase(items_.begin() + static_cast<long>(i), items_.begin() + static_cast<long>(i) + 2);
+      items_.erase(items_.begin() + static_cast<long>(i),
+                   items_.begin() + static_cast<long>(i) + 2);
       removed = true;
     } else {
       i += 2;
@@ -356,8 +357,6 @@ Value MapOf(std::initializer_list<std::pair<std::string_view, Value>> entries) {
   return m;
 }
 
-bool NameEquals(const Value& v, std::string_view name) {
-  return v.is_string() && v.str() == name;
-}
+bool NameEquals(const Value& v, std::string_view name) { return v.is_string() && v.str() == name; }
 
 }  // namespace coordinated

@@ -1,13 +1,13 @@
 #include "daemon/http_api.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
 #include <deque>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
 
@@ -37,8 +37,8 @@ constexpr int64_t kDefaultUnitLimit = 100;
 constexpr int64_t kMaxUnitLimit = 1000;
 constexpr int64_t kDefaultFailureLimit = 20;
 constexpr int64_t kMaxFailureLimit = 100;
-constexpr size_t kMaxWorkers = 1000;          // /api/workers lists at most this many
-constexpr size_t kMaxLeasesPerWorker = 100;   // and this many leases of each
+constexpr size_t kMaxWorkers = 1000;         // /api/workers lists at most this many
+constexpr size_t kMaxLeasesPerWorker = 100;  // and this many leases of each
 constexpr size_t kMaxLocks = 10000;
 constexpr size_t kListTracebackBytes = 4096;  // tracebacks in lists are cut here
 constexpr size_t kMaxFailureScan = 10000;     // completed-index entries scanned per spec and window
@@ -74,10 +74,10 @@ HttpResponse NotAllowed(bool api, const char* allow) {
 }
 
 HttpResponse StatusError(const Status& s) {
-  const int code = s.code() == Code::kNotFound          ? 404
-                   : s.code() == Code::kInvalidArgument  ? 400
+  const int code = s.code() == Code::kNotFound             ? 404
+                   : s.code() == Code::kInvalidArgument    ? 400
                    : s.code() == Code::kFailedPrecondition ? 409
-                                                          : 500;
+                                                           : 500;
   return JsonError(code, s.ToString());
 }
 
@@ -91,7 +91,8 @@ std::optional<std::vector<std::string>> Segments(std::string_view path) {
   size_t pos = 0;
   while (true) {
     const size_t slash = path.find('/', pos);
-    auto seg = PercentDecode(path.substr(pos, slash == std::string_view::npos ? slash : slash - pos));
+    auto seg =
+        PercentDecode(path.substr(pos, slash == std::string_view::npos ? slash : slash - pos));
     if (!seg) return std::nullopt;
     out.push_back(std::move(*seg));
     if (slash == std::string_view::npos) break;
@@ -155,12 +156,9 @@ StatusOr<std::optional<UnitRecord>> ReadUnit(const Coordinator* c, const SpecSta
 }
 
 json UnitJson(std::string_view key, const UnitRecord& u, bool full) {
-  json j = {{"key", Name(key)},
-            {"key_url", PercentEncode(key)},
-            {"status", u.status},
-            {"status_name", std::string(StatusName(u.status))},
-            {"priority", u.priority},
-            {"attempts", u.attempts}};
+  json j = {{"key", Name(key)},       {"key_url", PercentEncode(key)},
+            {"status", u.status},     {"status_name", std::string(StatusName(u.status))},
+            {"priority", u.priority}, {"attempts", u.attempts}};
   j["worker_id"] = u.worker_id.is_null() ? json(nullptr) : ValueToJson(u.worker_id);
   j["expiration"] = u.expiration ? json(*u.expiration) : json(nullptr);
   if (u.not_before > 0) j["not_before"] = u.not_before;
@@ -190,7 +188,8 @@ StatusOr<uint64_t> ScanWorkers(const Coordinator* c, size_t limit, std::vector<L
     if (!rec.ok()) return rec.status();
     if (rec->expires <= now) continue;
     ++n;
-    if (out && out->size() < limit) out->push_back({std::move(rec).value(), std::string(it->key())});
+    if (out && out->size() < limit)
+      out->push_back({std::move(rec).value(), std::string(it->key())});
   }
   COORD_RETURN_IF_ERROR(it->status());
   return n;
@@ -423,12 +422,12 @@ class HttpApi::Impl {
           truncated = true;
           break;
         }
-        leases.push_back({{"work_spec", Name(spec.name_bytes)},
-                          {"work_spec_url", PercentEncode(spec.name_bytes)},
-                          {"key", Name(key)},
-                          {"key_url", PercentEncode(key)},
-                          {"expiration", (*unit)->expiration ? json(*(*unit)->expiration)
-                                                             : json(nullptr)}});
+        leases.push_back(
+            {{"work_spec", Name(spec.name_bytes)},
+             {"work_spec_url", PercentEncode(spec.name_bytes)},
+             {"key", Name(key)},
+             {"key_url", PercentEncode(key)},
+             {"expiration", (*unit)->expiration ? json(*(*unit)->expiration) : json(nullptr)}});
       }
       if (Status s = it->status(); !s.ok()) return StatusError(s);
       json wj = {{"id", Name(w.id)},
@@ -457,8 +456,8 @@ class HttpApi::Impl {
                       {"owner", ValueToJson(l.owner)},
                       {"deadline", l.deadline}});
     }
-    return JsonResponse(200, json{{"locks", std::move(list)},
-                                  {"truncated", locks->size() > kMaxLocks}});
+    return JsonResponse(200,
+                        json{{"locks", std::move(list)}, {"truncated", locks->size() > kMaxLocks}});
   }
 
   // The newest FAILED units of every spec (from the completion-time index, scanning the most
@@ -515,8 +514,8 @@ class HttpApi::Impl {
   // ---- actions ------------------------------------------------------------------------------
 
   HttpResponse SetPaused(const SpecState& spec, bool paused) {
-    Status s = c_->ControlWorkSpec(spec.record.name,
-                                   MapOf({{"status", Value::Int(paused ? 2 : 1)}}));
+    Status s =
+        c_->ControlWorkSpec(spec.record.name, MapOf({{"status", Value::Int(paused ? 2 : 1)}}));
     if (!s.ok()) return StatusError(s);
     spdlog::info("http: work spec {} {}", DisplayString(spec.name_bytes),
                  paused ? "paused" : "resumed");
@@ -620,8 +619,7 @@ class HttpApi::Impl {
 
  private:
   double Uptime() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                         api_.options_.started)
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - api_.options_.started)
         .count();
   }
 
@@ -726,8 +724,9 @@ void HttpApi::Handle(HttpRequest req, HttpReply reply) {
       if (const std::string* s = param("status"); s && !s->empty()) {
         status = ParseStatus(*s);
         if (status == 0) {
-          return reply(JsonError(400, "status must be 1..5 or available, blocked, pending, "
-                                      "finished, failed"));
+          return reply(JsonError(400,
+                                 "status must be 1..5 or available, blocked, pending, "
+                                 "finished, failed"));
         }
       }
       if (const std::string* l = param("limit")) {

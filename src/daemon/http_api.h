@@ -4,7 +4,8 @@
 //   GET  /readyz                       200 "ready" / 503 "starting" or "draining"
 //   GET  /metrics                      Prometheus text exposition (metrics.h)
 //   GET  /                             the status page (dashboard.html)
-//   GET  /api/summary, /api/specs, /api/specs/{spec}, /api/specs/{spec}/units?status=&start=&limit=,
+//   GET  /api/summary, /api/specs, /api/specs/{spec},
+//   /api/specs/{spec}/units?status=&start=&limit=,
 //        /api/specs/{spec}/units/{key}, /api/workers, /api/locks, /api/failures?limit=
 //   POST /api/specs/{spec}/pause, /api/specs/{spec}/resume, /api/specs/{spec}/units/{key}/retry,
 //        /api/specs/{spec}/retry_failed   (only with http.allow_actions, and only with an

@@ -13,15 +13,17 @@
 // many threads. The handler may call HttpReply from any thread, exactly once.
 #pragma once
 
+// clang-format off
+#include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
+#include <boost/asio.hpp>
+// clang-format on
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-#include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
 #include <vector>
-
-#include <boost/asio.hpp>
 
 #include "common/status.h"
 

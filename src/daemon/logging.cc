@@ -1,7 +1,5 @@
 #include "daemon/logging.h"
 
-#include "daemon/http_util.h"
-
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
@@ -9,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include <mutex>
+
+#include "daemon/http_util.h"
 
 namespace coordinated::daemon {
 namespace {

@@ -7,6 +7,7 @@
 // configuration, an unopenable store or a failed bind: one clear error line and a non-zero exit.
 // Protected mode (listen_policy.h) and a bad auth token file are configuration errors (exit 2),
 // checked before anything is bound.
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -17,8 +18,6 @@
 #include <iostream>
 #include <thread>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "common/clock.h"
 #include "daemon/auth_token_file.h"
@@ -316,19 +315,21 @@ int Run(int argc, char** argv) {
   if (cfg.min_free_bytes > 0) arm_disk_timer();
   http_api.SetBackend(&coordinator, &sequencer, &server);
   const std::string bound = cfg.host + ":" + std::to_string(server.bound_port());
-  spdlog::info("coordinated {} listening on {} (http: {}, config: {}, data: {}, sync: {}, "
-               "specs: {})",
-               kVersion, bound, cfg.http_enabled ? http_bound : "off", cfg.source, cfg.data_dir,
-               cfg.sync ? "on" : "off", coordinator.specs().size());
+  spdlog::info(
+      "coordinated {} listening on {} (http: {}, config: {}, data: {}, sync: {}, "
+      "specs: {})",
+      kVersion, bound, cfg.http_enabled ? http_bound : "off", cfg.source, cfg.data_dir,
+      cfg.sync ? "on" : "off", coordinator.specs().size());
   if (cfg.test_hooks) spdlog::warn("test hooks are enabled");
   if (!auth_token.empty()) {
     spdlog::info("RPC clients must authenticate (token from {})", cfg.auth_token_file);
   }
   if (ListensInsecurelyOnRemote(listen_policy)) {
-    spdlog::warn("--allow-insecure-remote: serving without authentication beyond loopback "
-                 "(rpc: {}{}, http: {})",
-                 bound, auth_token.empty() ? "" : " [token required]",
-                 cfg.http_enabled ? http_bound : "off");
+    spdlog::warn(
+        "--allow-insecure-remote: serving without authentication beyond loopback "
+        "(rpc: {}{}, http: {})",
+        bound, auth_token.empty() ? "" : " [token required]",
+        cfg.http_enabled ? http_bound : "off");
   }
   if (cfg.http_enabled && cfg.http_allow_actions) {
     spdlog::warn("HTTP actions are enabled: anyone who reaches {} can pause specs and retry units",

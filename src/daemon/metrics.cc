@@ -1,10 +1,9 @@
 #include "daemon/metrics.h"
 
 #include <dirent.h>
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cassert>
 #include <cmath>
@@ -199,12 +198,18 @@ std::string PromLabelValue(std::string_view raw) {
 
 std::string_view StatusName(int status) {
   switch (status) {
-    case 1: return "available";
-    case 2: return "blocked";
-    case 3: return "pending";
-    case 4: return "finished";
-    case 5: return "failed";
-    default: return "";
+    case 1:
+      return "available";
+    case 2:
+      return "blocked";
+    case 3:
+      return "pending";
+    case 4:
+      return "finished";
+    case 5:
+      return "failed";
+    default:
+      return "";
   }
 }
 
@@ -257,7 +262,8 @@ class Writer {
   static std::string Number(double v) {
     if (std::isnan(v)) return "NaN";
     if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-    if (v == std::floor(v) && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<int64_t>(v));
+    if (v == std::floor(v) && std::fabs(v) < 1e15)
+      return fmt::format("{}", static_cast<int64_t>(v));
     return fmt::format("{}", v);
   }
 
@@ -318,8 +324,9 @@ std::string RenderMetrics(const MetricsSnapshot& s, const MetricsRegistry& regis
   }
   w.Family("coordinated_rpc_requests_total");
   for (const auto& r : rows) {
-    if (r.ok) w.Sample("coordinated_rpc_requests_total", {{"method", r.method}, {"code", "ok"}},
-                       static_cast<double>(r.ok));
+    if (r.ok)
+      w.Sample("coordinated_rpc_requests_total", {{"method", r.method}, {"code", "ok"}},
+               static_cast<double>(r.ok));
     if (r.error) {
       w.Sample("coordinated_rpc_requests_total", {{"method", r.method}, {"code", "error"}},
                static_cast<double>(r.error));
@@ -330,11 +337,10 @@ std::string RenderMetrics(const MetricsSnapshot& s, const MetricsRegistry& regis
     for (size_t i = 0; i < r.latency.cumulative.size(); ++i) {
       const std::string le =
           i < Histogram::kBounds.size() ? fmt::format("{}", Histogram::kBounds[i]) : "+Inf";
-      w.Sample("coordinated_rpc_request_duration_seconds_bucket", {{"method", r.method}, {"le", le}},
-               static_cast<double>(r.latency.cumulative[i]));
+      w.Sample("coordinated_rpc_request_duration_seconds_bucket",
+               {{"method", r.method}, {"le", le}}, static_cast<double>(r.latency.cumulative[i]));
     }
-    w.Sample("coordinated_rpc_request_duration_seconds_sum", {{"method", r.method}},
-             r.latency.sum);
+    w.Sample("coordinated_rpc_request_duration_seconds_sum", {{"method", r.method}}, r.latency.sum);
     w.Sample("coordinated_rpc_request_duration_seconds_count", {{"method", r.method}},
              static_cast<double>(r.latency.cumulative.back()));
   }

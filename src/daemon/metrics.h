@@ -39,9 +39,8 @@ const std::vector<MetricInfo>& MetricTable();
 // A histogram with fixed upper bounds (seconds), lock-free.
 class Histogram {
  public:
-  static constexpr std::array<double, 15> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                     0.005,  0.01,    0.025,  0.05,  0.1,
-                                                     0.25,   0.5,     1,      2.5,   10};
+  static constexpr std::array<double, 15> kBounds = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
   void Observe(double seconds);
   struct Snapshot {
     std::array<uint64_t, kBounds.size() + 1> cumulative{};  // last: +Inf (= count)
@@ -80,7 +79,7 @@ class MetricsRegistry {
   uint64_t http_count(size_t code_index) const { return http_[code_index].load(); }
 
  private:
-  std::vector<std::unique_ptr<RpcSlot>> slots_;  // last one: "unknown"
+  std::vector<std::unique_ptr<RpcSlot>> slots_;             // last one: "unknown"
   std::unordered_map<std::string_view, RpcSlot*> by_name_;  // immutable after construction
   std::array<std::atomic<uint64_t>, kHttpCodes.size()> http_{};
 };

@@ -15,7 +15,7 @@
 namespace coordinated::rpc {
 
 struct Request {
-  Value id;      // echoed back unchanged (any CBOR value)
+  Value id;  // echoed back unchanged (any CBOR value)
   std::string method;
   Value params;  // array (positional), map (keyword) or undefined (no params key)
 };

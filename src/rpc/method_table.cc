@@ -19,8 +19,8 @@ StatusOr<Args> BindArgs(const MethodSpec& spec, const Value& params) {
       std::string expected = spec.required == spec.params.size()
                                  ? std::to_string(spec.required)
                                  : fmt::format("{} to {}", spec.required, spec.params.size());
-      return Status::InvalidArgument(fmt::format("{}() takes {} arguments ({} given)", spec.name,
-                                                 expected, items.size()));
+      return Status::InvalidArgument(
+          fmt::format("{}() takes {} arguments ({} given)", spec.name, expected, items.size()));
     }
     for (size_t i = 0; i < items.size(); ++i) args[i] = items[i];
     return args;

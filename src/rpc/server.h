@@ -14,13 +14,14 @@
 // (each session serializes itself on a strand).
 #pragma once
 
+// clang-format off
+#include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
+#include <boost/asio.hpp>
+// clang-format on
+
 #include <atomic>
 #include <memory>
 #include <string>
-
-#include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
-
-#include <boost/asio.hpp>
 
 #include "common/status.h"
 #include "rpc/dispatcher.h"

@@ -1,11 +1,11 @@
 // Coordinator core: loading, the transaction helper, unit index maintenance, reaping, ticks.
 #include "scheduler/coordinator.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "common/crash_point.h"
 #include "scheduler/coordinator_txn.h"
@@ -142,8 +142,8 @@ SpecState* Coordinator::Find(const Value& name) const {
 
 Status Coordinator::ValidateName(const Value& name, std::string_view what, uint64_t max) const {
   if (!name.is_string()) {
-    return Status::InvalidArgument(fmt::format("{} must be a string, got {}", what,
-                                               name.ToDiagnostic()));
+    return Status::InvalidArgument(
+        fmt::format("{} must be a string, got {}", what, name.ToDiagnostic()));
   }
   if (name.str().size() > max) {
     return Status::InvalidArgument(
@@ -242,8 +242,8 @@ namespace {
 bool IsReady(const UnitRecord& u) { return u.status == storage::kAvailable && u.not_before <= 0; }
 }  // namespace
 
-void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key,
-                          const UnitRecord* before, UnitRecord* now) {
+void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key, const UnitRecord* before,
+                          UnitRecord* now) {
   if (now) {
     // A unit waiting for prerequisites is BLOCKED instead of AVAILABLE, and the other way round.
     if (now->status == storage::kAvailable || now->status == storage::kBlocked) {
@@ -479,8 +479,7 @@ double Coordinator::Tick() {
     if (spec->next_deadline) wait = std::min(wait, *spec->next_deadline - now);
     if (spec->next_due) wait = std::min(wait, *spec->next_due - now);
   }
-  if (now >= next_archive_ &&
-      (options_.limit_completed_count || options_.limit_completed_age)) {
+  if (now >= next_archive_ && (options_.limit_completed_count || options_.limit_completed_age)) {
     Status s = Archive(Value::Map());
     if (!s.ok()) SPDLOG_ERROR("archive failed: {}", s.ToString());
     next_archive_ = now + options_.archive_period_seconds;

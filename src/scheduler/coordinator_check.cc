@@ -36,8 +36,8 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
       const std::string key(it->key().substr(prefix.size()));
       auto rec = storage::DecodeUnit(it->value());
       if (!rec.ok()) {
-        problems.push_back(fmt::format("spec {}: unit {}: {}", name, Printable(key),
-                                       rec.status().ToString()));
+        problems.push_back(
+            fmt::format("spec {}: unit {}: {}", name, Printable(key), rec.status().ToString()));
         continue;
       }
       const UnitRecord& u = *rec;
@@ -61,12 +61,11 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
       bool with_status;
       const char* what;
     };
-    for (IndexCheck ic : {IndexCheck{Cf::kReady, false, "ready"},
-                          IndexCheck{Cf::kDelayed, false, "delayed"},
-                          IndexCheck{Cf::kLeases, false, "lease"},
-                          IndexCheck{Cf::kByStatus, true, "by_status"},
-                          IndexCheck{Cf::kCompleted, true, "completed"},
-                          IndexCheck{Cf::kWaiting, false, "waiting"}}) {
+    for (IndexCheck ic :
+         {IndexCheck{Cf::kReady, false, "ready"}, IndexCheck{Cf::kDelayed, false, "delayed"},
+          IndexCheck{Cf::kLeases, false, "lease"}, IndexCheck{Cf::kByStatus, true, "by_status"},
+          IndexCheck{Cf::kCompleted, true, "completed"},
+          IndexCheck{Cf::kWaiting, false, "waiting"}}) {
       auto idx = store_->NewIterator(ic.cf, prefix, end);
       uint64_t entries = 0;
       for (idx->SeekToFirst(); idx->Valid(); idx->Next()) {
@@ -150,8 +149,8 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
       auto e = edges_of.find(keys::UnitRef(spec->id, key));
       const uint32_t edges = e == edges_of.end() ? 0 : e->second;
       if (rec->blockers != edges) {
-        problems.push_back(fmt::format("spec {}: unit {} counts {} blockers but has {} edges",
-                                       name, Printable(key), rec->blockers, edges));
+        problems.push_back(fmt::format("spec {}: unit {} counts {} blockers but has {} edges", name,
+                                       Printable(key), rec->blockers, edges));
       }
       if ((rec->status == storage::kBlocked) != (rec->blockers > 0) &&
           (rec->status == storage::kBlocked || rec->status == storage::kAvailable)) {

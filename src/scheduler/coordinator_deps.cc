@@ -54,7 +54,8 @@ StatusOr<std::pair<bool, std::string>> Coordinator::AddDependentWorkUnits(const 
     args[i].spec_name = v.items()[0];
     args[i].key = v.items()[1];
     args[i].data = v.items().size() == 3 ? v.items()[2] : Value::Null();
-    if (!args[i].key.is_string()) return Status::InvalidArgument("a work unit key must be a string");
+    if (!args[i].key.is_string())
+      return Status::InvalidArgument("a work unit key must be a string");
     if (args[i].key.str().size() > options_.max_key_bytes) {
       return Status::InvalidArgument(fmt::format("a work unit key of {} bytes exceeds {}",
                                                  args[i].key.str().size(), options_.max_key_bytes));
@@ -182,8 +183,8 @@ Status Coordinator::ApplyDependencyEvent(Txn& txn, SpecState& spec, const std::s
       after.expiration = now;
       if (!after.data.is_map()) after.data = Value::Map();
       after.data.Set(Value::Bytes("traceback"),
-                     Value::Bytes(fmt::format("prerequisite {} {} failed",
-                                              PyRepr(spec.record.name), PyRepr(Value::Bytes(key)))));
+                     Value::Bytes(fmt::format("prerequisite {} {} failed", PyRepr(spec.record.name),
+                                              PyRepr(Value::Bytes(key)))));
     }
     PutUnit(txn, dspec, dkey, &*rec, &after);
     COORD_CRASH_POINT("coordinator.dependency_release");
@@ -254,8 +255,7 @@ StatusOr<std::vector<std::pair<Value, Value>>> Coordinator::PendingPrerequisites
     auto sit = by_id_.find(sid);
     if (sit == by_id_.end()) continue;
     COORD_ASSIGN_OR_RETURN(auto rec, ReadUnit(*sit->second, k));
-    out.emplace_back(sit->second->record.name,
-                     rec ? KeyOf(*rec, k) : Value::Bytes(k));
+    out.emplace_back(sit->second->record.name, rec ? KeyOf(*rec, k) : Value::Bytes(k));
   }
   COORD_RETURN_IF_ERROR(it->status());
   return out;

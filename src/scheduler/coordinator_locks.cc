@@ -111,8 +111,7 @@ bool Lockable(const storage::Store* store, const LockPath& p, double now,
 }
 }  // namespace
 
-StatusOr<std::pair<bool, std::string>> Coordinator::Lock(const Value& locker,
-                                                         const Value& timeout,
+StatusOr<std::pair<bool, std::string>> Coordinator::Lock(const Value& locker, const Value& timeout,
                                                          const Value& paths) {
   COORD_RETURN_IF_ERROR(ValidateName(locker, "locker id", options_.max_name_bytes));
   COORD_ASSIGN_OR_RETURN(auto parsed, ParsePaths(paths));
@@ -156,8 +155,7 @@ StatusOr<Value> Coordinator::LockSome(const Value& locker, const Value& timeout,
   return out;
 }
 
-StatusOr<std::pair<bool, std::string>> Coordinator::Renew(const Value& locker,
-                                                          const Value& timeout,
+StatusOr<std::pair<bool, std::string>> Coordinator::Renew(const Value& locker, const Value& timeout,
                                                           const Value& paths) {
   COORD_ASSIGN_OR_RETURN(auto parsed, ParsePaths(paths));
   const double now = clock_->Now();

@@ -48,8 +48,7 @@ const Value* Coordinator::GetWorkSpec(const Value& name) const {
   return spec ? &spec->record.definition : nullptr;
 }
 
-ListSpecsResult Coordinator::ListWorkSpecs(const Value& start,
-                                           std::optional<int64_t> limit) const {
+ListSpecsResult Coordinator::ListWorkSpecs(const Value& start, std::optional<int64_t> limit) const {
   ListSpecsResult out;
   auto it = start.is_string() ? specs_.lower_bound(start.str()) : specs_.begin();
   for (; it != specs_.end(); ++it) {

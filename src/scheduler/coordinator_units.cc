@@ -1,10 +1,10 @@
 // Coordinator: work unit operations that do not lease (add, list, status, count, prioritize,
 // delete, archive, attempt history).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "scheduler/coordinator.h"
 #include "scheduler/coordinator_txn.h"
@@ -48,7 +48,8 @@ StatusOr<NewUnit> ParseItem(const Value& item, size_t index) {
     }
     if (const Value* p = f[2].FindKey("priority"); p && !p->is_null()) {
       if (!p->is_number()) {
-        return Status::InvalidArgument(fmt::format("work unit {}: priority must be a number", index));
+        return Status::InvalidArgument(
+            fmt::format("work unit {}: priority must be a number", index));
       }
       u.priority = *p->AsNumber();
     }
@@ -306,7 +307,8 @@ Status Coordinator::PrioritizeWorkUnits(const Value& name, const Value& options)
   if (!set && !adjust) return Status::Ok();
   const Value* amount = set ? priority : adjustment;
   if (!amount->is_number() || !std::isfinite(*amount->AsNumber())) {
-    return Status::InvalidArgument(set ? "priority must be a number" : "adjustment must be a number");
+    return Status::InvalidArgument(set ? "priority must be a number"
+                                       : "adjustment must be a number");
   }
   Txn txn(this);
   for (const Value& k : wanted->items()) {
@@ -389,10 +391,12 @@ Status Coordinator::ArchiveSpec(Txn& txn, SpecState& spec, double now) {
     const std::string p = keys::CompletedPrefix(spec.id, status);
     uint64_t live = spec.stats.counts[status];
     uint64_t over = 0;
-    if (options_.limit_completed_count && live > static_cast<uint64_t>(*options_.limit_completed_count)) {
+    if (options_.limit_completed_count &&
+        live > static_cast<uint64_t>(*options_.limit_completed_count)) {
       over = live - static_cast<uint64_t>(*options_.limit_completed_count);
     }
-    const double cutoff = options_.limit_completed_age ? now - *options_.limit_completed_age : -INFINITY;
+    const double cutoff =
+        options_.limit_completed_age ? now - *options_.limit_completed_age : -INFINITY;
     auto it = store_->NewIterator(Cf::kCompleted, p, keys::PrefixEnd(p));
     uint64_t removed = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {

@@ -27,9 +27,11 @@ StatusOr<std::optional<WorkerRecord>> Coordinator::ReadWorker(std::string_view i
   return std::optional<WorkerRecord>(std::move(rec).value());
 }
 
-StatusOr<std::optional<std::string>> Coordinator::WorkerHeartbeat(
-    const Value& worker_id, const Value& mode, const Value& expire_seconds, const Value& data,
-    const Value& parent) {
+StatusOr<std::optional<std::string>> Coordinator::WorkerHeartbeat(const Value& worker_id,
+                                                                  const Value& mode,
+                                                                  const Value& expire_seconds,
+                                                                  const Value& data,
+                                                                  const Value& parent) {
   COORD_RETURN_IF_ERROR(ValidateName(worker_id, "worker id", options_.max_name_bytes));
   if (!parent.is_null() && parent.kind() != Value::Kind::kUndefined) {
     COORD_RETURN_IF_ERROR(ValidateName(parent, "parent worker id", options_.max_name_bytes));
@@ -102,9 +104,8 @@ Value ModeKey(const Value& mode) { return mode.is_null() ? Value::Null() : mode;
 
 StatusOr<Value> Coordinator::ListWorkerModes() {
   Value out = Value::Map();
-  COORD_RETURN_IF_ERROR(ForEachLiveWorker(store_, clock_->Now(), [&](const WorkerRecord& w) {
-    out.AppendEntry(w.id, w.mode);
-  }));
+  COORD_RETURN_IF_ERROR(ForEachLiveWorker(
+      store_, clock_->Now(), [&](const WorkerRecord& w) { out.AppendEntry(w.id, w.mode); }));
   return out;
 }
 

@@ -74,7 +74,8 @@ std::string Base64Encode(std::string_view bytes) {
   size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
-                       (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+                       static_cast<uint8_t>(bytes[i + 2]);
     out.push_back(kB64[(v >> 18) & 63]);
     out.push_back(kB64[(v >> 12) & 63]);
     out.push_back(kB64[(v >> 6) & 63]);
@@ -439,8 +440,8 @@ StatusOr<Value> ValueFromJson(const Json& j) {
 
 namespace {
 
-constexpr const char* kStatusNames[] = {"", "available", "blocked", "pending", "finished",
-                                        "failed"};
+constexpr const char* kStatusNames[] = {"",        "available", "blocked",
+                                        "pending", "finished",  "failed"};
 constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
 constexpr uint64_t kFnvPrime = 0x100000001b3ull;
 
@@ -457,8 +458,8 @@ std::string IsoTime(double t) {
   const int ms = static_cast<int>((t - std::floor(t)) * 1000);
   struct tm tm;
   gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 Json OptNum(const std::optional<double>& d) { return d ? FloatJson(*d) : Json(nullptr); }
@@ -545,11 +546,11 @@ class Dumper {
 
  private:
   Status Header() {
-    const double now = options_.now > 0
-                           ? options_.now
-                           : std::chrono::duration<double>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
+    const double now =
+        options_.now > 0
+            ? options_.now
+            : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                  .count();
     Json h = Json::object();
     h["type"] = "header";
     h["format"] = kDumpFormat;
@@ -622,8 +623,8 @@ class Dumper {
       const std::string key(it->key().substr(prefix.size()));
       auto rec = storage::DecodeUnit(it->value());
       if (!rec.ok()) {
-        return rec.status().Prefixed(fmt::format("spec {} unit {}", spec.id,
-                                                 Value::Bytes(key).ToDiagnostic()));
+        return rec.status().Prefixed(
+            fmt::format("spec {} unit {}", spec.id, Value::Bytes(key).ToDiagnostic()));
       }
       const storage::UnitRecord& u = *rec;
       Json j = Json::object();
@@ -911,9 +912,9 @@ class Restorer {
     }
     COORD_ASSIGN_OR_RETURN(uint64_t v, UIntField(j, "format_version", UINT32_MAX));
     if (v == 0 || v > kDumpFormatVersion) {
-      return Status::FailedPrecondition(fmt::format(
-          "dump format version {} is not supported (this tool reads version {})", v,
-          kDumpFormatVersion));
+      return Status::FailedPrecondition(
+          fmt::format("dump format version {} is not supported (this tool reads version {})", v,
+                      kDumpFormatVersion));
     }
     header_ = true;
     return Status::Ok();
@@ -1000,9 +1001,9 @@ class Restorer {
       COORD_ASSIGN_OR_RETURN(u.available_since, NumberField(j, "available_since"));
     } else if (u.status == storage::kAvailable) {
       // Older dumps do not say how long a unit has waited: it starts waiting now.
-      u.available_since = std::chrono::duration<double>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
+      u.available_since =
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
     }
     const std::string& k = key.str();
     batch_.Put(Cf::kUnits, keys::Unit(id, k), storage::EncodeUnit(u));
@@ -1095,8 +1096,8 @@ class Restorer {
   Status TrailerLine(const Json& j) {
     COORD_ASSIGN_OR_RETURN(const Json* c, Field(j, "counts"));
     if (*c != CountsJson(counts_)) {
-      return Status::Corruption("the trailer's counts " + c->dump() + " do not match the lines read " +
-                                CountsJson(counts_).dump());
+      return Status::Corruption("the trailer's counts " + c->dump() +
+                                " do not match the lines read " + CountsJson(counts_).dump());
     }
     if (auto sum = j.find("checksum"); sum != j.end()) {
       const std::string mine = fmt::format("fnv1a64:{:016x}", hash_);

@@ -19,10 +19,9 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "common/value.h"
@@ -98,9 +97,9 @@ StatusOr<DumpCounts> DumpStore(const storage::Store& store, std::ostream& out,
                                const DumpOptions& options);
 
 struct RestoreOptions {
-  bool force = false;          // replace the contents of a non-empty store
-  size_t batch_units = 1000;   // units per write batch
-  ProgressFn progress;         // optional
+  bool force = false;         // replace the contents of a non-empty store
+  size_t batch_units = 1000;  // units per write batch
+  ProgressFn progress;        // optional
 };
 
 // True when the store holds nothing but its format version.

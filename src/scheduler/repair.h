@@ -28,9 +28,9 @@ struct RepairReport {
   uint64_t index_entries_removed = 0;  // entries found before the rebuild
   uint64_t index_entries_written = 0;
   uint64_t reverse_edges_written = 0;
-  uint64_t blockers_fixed = 0;         // unit records rewritten for their blocker count
-  uint64_t counters_fixed = 0;         // specs whose stored counts differed from the scan
-  std::vector<std::string> notes;      // things repair saw but left alone (orphans, bad records)
+  uint64_t blockers_fixed = 0;     // unit records rewritten for their blocker count
+  uint64_t counters_fixed = 0;     // specs whose stored counts differed from the scan
+  std::vector<std::string> notes;  // things repair saw but left alone (orphans, bad records)
 };
 
 StatusOr<RepairReport> RepairStore(storage::Store* store);

@@ -64,8 +64,8 @@ void Sequencer::Loop() {
     if (Clock::now() >= next_tick) {
       double wait = tick_ ? tick_() : 1.0;
       if (wait < 0.001) wait = 0.001;
-      next_tick = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(wait));
+      next_tick = Clock::now() +
+                  std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait));
       ticked = true;
     }
     if (!group.empty() || ticked) {

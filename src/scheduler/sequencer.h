@@ -78,8 +78,8 @@ class Sequencer {
   std::mutex commit_mu_;
   std::condition_variable commit_cv_;
   std::vector<std::function<void()>> to_commit_;  // guarded by commit_mu_
-  bool commit_wanted_ = false;   // a sync is owed even with no callbacks (guarded)
-  bool loop_finished_ = false;   // the sequencer thread has exited (guarded by commit_mu_)
+  bool commit_wanted_ = false;                    // a sync is owed even with no callbacks (guarded)
+  bool loop_finished_ = false;  // the sequencer thread has exited (guarded by commit_mu_)
 
   std::atomic<bool> failed_{false};
   std::thread thread_;

@@ -92,7 +92,8 @@ Status ValidateControl(const Value& options) {
         return Status::InvalidArgument(name + " must be a number");
       }
     } else if (name == "interval") {
-      if (!v.is_null() && !NumberOf(&v)) return Status::InvalidArgument("interval must be a number");
+      if (!v.is_null() && !NumberOf(&v))
+        return Status::InvalidArgument("interval must be a number");
     } else if (name == "continuous") {
       // any value: truthiness
     }
@@ -105,8 +106,7 @@ Value SettingsToMeta(const SpecSettings& s) {
   Value m = Value::Map();
   m.AppendEntry(Value::Bytes("status"), Value::UInt(s.paused ? 2 : 1));
   m.AppendEntry(Value::Bytes("continuous"), Value::Bool(s.continuous));
-  m.AppendEntry(Value::Bytes("interval"),
-                s.interval ? Value::Double(*s.interval) : Value::Null());
+  m.AppendEntry(Value::Bytes("interval"), s.interval ? Value::Double(*s.interval) : Value::Null());
   m.AppendEntry(Value::Bytes("max_running"),
                 s.max_running ? Value::Int(*s.max_running) : Value::Null());
   m.AppendEntry(Value::Bytes("weight"), Value::Int(s.weight));

@@ -18,9 +18,9 @@ struct SpecSettings {
   std::optional<double> interval;  // seconds between continuous units (also throttles queued)
   std::optional<int64_t> max_running;
   std::optional<int64_t> max_getwork;
-  int64_t weight = 20;    // <= 0: never scheduled
-  int64_t priority = 0;   // spec-level priority, tier 1
-  Value then;             // successor spec name, or null
+  int64_t weight = 20;   // <= 0: never scheduled
+  int64_t priority = 0;  // spec-level priority, tier 1
+  Value then;            // successor spec name, or null
   bool then_preempts = true;
   int64_t max_retries = 0;  // 0: unlimited
 };

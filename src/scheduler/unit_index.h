@@ -31,7 +31,7 @@ std::vector<IndexEntry> UnitIndexEntries(storage::SpecId id, std::string_view ke
 
 // The column families that hold only derived unit indexes (rebuildable from unit records).
 inline constexpr storage::Cf kUnitIndexFamilies[] = {
-    storage::Cf::kReady, storage::Cf::kDelayed, storage::Cf::kLeases, storage::Cf::kByStatus,
-    storage::Cf::kCompleted, storage::Cf::kWaiting};
+    storage::Cf::kReady,    storage::Cf::kDelayed,   storage::Cf::kLeases,
+    storage::Cf::kByStatus, storage::Cf::kCompleted, storage::Cf::kWaiting};
 
 }  // namespace coordinated::scheduler

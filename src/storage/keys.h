@@ -24,11 +24,11 @@ uint32_t GetU32(std::string_view in);  // first 4 bytes, big-endian
 uint64_t GetU64(std::string_view in);  // first 8 bytes, big-endian
 
 // Order-preserving encodings.
-uint64_t SortableDouble(double d);         // a < b  <=>  SortableDouble(a) < SortableDouble(b)
+uint64_t SortableDouble(double d);  // a < b  <=>  SortableDouble(a) < SortableDouble(b)
 double FromSortableDouble(uint64_t u);
 uint64_t InvertedPriority(double priority);  // higher priority sorts first
 double FromInvertedPriority(uint64_t u);
-uint64_t TimeKey(double unix_seconds);     // microseconds + 2^63
+uint64_t TimeKey(double unix_seconds);  // microseconds + 2^63
 double FromTimeKey(uint64_t u);
 
 namespace keys {

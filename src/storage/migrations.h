@@ -11,8 +11,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -21,9 +21,9 @@ namespace coordinated::storage {
 class Store;
 
 struct Migration {
-  uint64_t from;           // applies to a store at this version
-  uint64_t to;             // and leaves it at this one
-  std::string_view doc;    // migrations/ file describing it
+  uint64_t from;         // applies to a store at this version
+  uint64_t to;           // and leaves it at this one
+  std::string_view doc;  // migrations/ file describing it
   std::function<Status(Store*)> apply;
 };
 

@@ -67,15 +67,13 @@ StatusOr<SpecStats> DecodeStats(std::string_view bytes) {
 }
 
 std::string EncodeUnit(const UnitRecord& r) {
-  return EncodeCbor(Value::Array({Value::UInt(kRecordVersion), Value::Bool(r.key_is_text),
-                                  Value::UInt(static_cast<uint64_t>(r.status)),
-                                  Value::Double(r.priority), r.data, r.worker_id,
-                                  OptDouble(r.expiration), Value::Double(r.not_before),
-                                  Value::UInt(r.attempts), Value::UInt(r.expiries),
-                                  Value::UInt(r.blockers),
-                                  // 0 (not AVAILABLE) takes one byte instead of nine.
-                                  r.available_since == 0 ? Value::UInt(0)
-                                                         : Value::Double(r.available_since)}));
+  return EncodeCbor(
+      Value::Array({Value::UInt(kRecordVersion), Value::Bool(r.key_is_text),
+                    Value::UInt(static_cast<uint64_t>(r.status)), Value::Double(r.priority), r.data,
+                    r.worker_id, OptDouble(r.expiration), Value::Double(r.not_before),
+                    Value::UInt(r.attempts), Value::UInt(r.expiries), Value::UInt(r.blockers),
+                    // 0 (not AVAILABLE) takes one byte instead of nine.
+                    r.available_since == 0 ? Value::UInt(0) : Value::Double(r.available_since)}));
 }
 StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
   COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 10, "unit"));
@@ -99,9 +97,9 @@ StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
 }
 
 std::string EncodeAttempt(const AttemptRecord& r) {
-  return EncodeCbor(Value::Array({Value::UInt(kRecordVersion), r.worker_id,
-                                  Value::Double(r.start), Value::Double(r.expires),
-                                  OptDouble(r.end), Value::Text(r.status)}));
+  return EncodeCbor(
+      Value::Array({Value::UInt(kRecordVersion), r.worker_id, Value::Double(r.start),
+                    Value::Double(r.expires), OptDouble(r.end), Value::Text(r.status)}));
 }
 StatusOr<AttemptRecord> DecodeAttempt(std::string_view bytes) {
   COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 6, "attempt"));

@@ -34,9 +34,9 @@ inline constexpr uint64_t kFormatVersion = 2;
 
 struct StoreOptions {
   std::string path;
-  bool sync = true;             // fsync the WAL in Sync()
+  bool sync = true;  // fsync the WAL in Sync()
   bool create_if_missing = true;
-  bool read_only = false;       // open as a secondary/read-only view (tools)
+  bool read_only = false;  // open as a secondary/read-only view (tools)
   // Memory bounds (storage.block_cache_bytes, storage.memtable_bytes): one block cache shared
   // by every column family, and one budget for all memtables together.
   uint64_t block_cache_bytes = 64ull << 20;

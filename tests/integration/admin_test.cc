@@ -2,11 +2,9 @@
 // subcommand, exit codes, output formats, dump/restore round trips over every value kind and
 // status, check and check --repair, backup.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -42,7 +41,7 @@ std::string Slurp(const std::string& path) {
 // Runs coordinate-admin with `args`, `input` on its standard input, COORDINATE_ADDR unset
 // unless `env_addr` is given.
 AdminRun Admin(const std::vector<std::string>& args, const std::string& input = "",
-          const std::string& env_addr = "") {
+               const std::string& env_addr = "") {
   TempDir io;
   const std::string in_path = io.path() + "/in", out_path = io.path() + "/out",
                     err_path = io.path() + "/err";
@@ -132,12 +131,13 @@ class AdminTest : public ::testing::Test {
   }
   // On a data directory.
   AdminRun Offline(const std::string& dir, std::vector<std::string> args,
-              const std::string& input = "") {
+                   const std::string& input = "") {
     args.insert(args.begin(), {"--data-dir", dir});
     return Admin(args, input);
   }
 
-  void Spec(const Value& name, std::initializer_list<std::pair<std::string_view, Value>> extra = {}) {
+  void Spec(const Value& name,
+            std::initializer_list<std::pair<std::string_view, Value>> extra = {}) {
     Value d = M({{"name", name}});
     for (const auto& [k, v] : extra) d.Set(B(k), v);
     EXPECT_VEQ(Call(*client_, "set_work_spec", A({d})), OkPair());
@@ -214,8 +214,8 @@ TEST(AdminCliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Admin({"--addr", "127.0.0.1:1", "--data-dir", "/tmp", "summary"}).code, 2);
   EXPECT_EQ(Admin({"--addr", "127.0.0.1:1", "unit", "ls", "--status", "sleeping"}).code, 2);
   EXPECT_EQ(Admin({"--addr", "127.0.0.1:1", "unit", "rm", "s", "--all"}).code, 2);  // no --yes
-  EXPECT_EQ(Admin({"--addr", "127.0.0.1:1", "spec", "rm", "s"}).code, 2);          // no --yes
-  EXPECT_EQ(Admin({"--addr", "127.0.0.1:1", "restore"}).code, 2);                  // offline only
+  EXPECT_EQ(Admin({"--addr", "127.0.0.1:1", "spec", "rm", "s"}).code, 2);           // no --yes
+  EXPECT_EQ(Admin({"--addr", "127.0.0.1:1", "restore"}).code, 2);                   // offline only
   EXPECT_EQ(Admin({"--addr", "127.0.0.1:1", "check", "--repair"}).code, 2);
   EXPECT_EQ(Admin({"--data-dir", "/nonexistent", "spec", "pause", "s"}).code, 2);
   EXPECT_EQ(Admin({"--data-dir", "/nonexistent", "backup", "/tmp/x"}).code, 2);
@@ -238,8 +238,9 @@ TEST(AdminCliTest, CannotConnectOrOpenExitsThree) {
 
 TEST_F(AdminTest, SpecLoadLsShowPauseResumeRm) {
   const std::string file = dir_.path() + "/spec.yaml";
-  WriteFile(file, "name: crawl\nmin_gb: 1\nweight: 5\npriority: 2\nthen: parse\nratio: 0.5\n"
-                  "flag: yes\nquoted: 'yes'\n");
+  WriteFile(file,
+            "name: crawl\nmin_gb: 1\nweight: 5\npriority: 2\nthen: parse\nratio: 0.5\n"
+            "flag: yes\nquoted: 'yes'\n");
   AdminRun r = Online({"spec", "load", file});
   ASSERT_EQ(r.code, 0) << Show(r);
   Value def = Call(*client_, "get_work_spec", A({B("crawl")}));
@@ -249,7 +250,8 @@ TEST_F(AdminTest, SpecLoadLsShowPauseResumeRm) {
   EXPECT_VEQ(*def.FindKey("flag"), Bool(true));
   EXPECT_VEQ(*def.FindKey("quoted"), T("yes"));
   // A list of specs from standard input, as byte strings.
-  r = Online({"spec", "load", "-", "--bytes"}, "- {name: parse, min_gb: 1}\n- {name: other, min_gb: 2}\n");
+  r = Online({"spec", "load", "-", "--bytes"},
+             "- {name: parse, min_gb: 1}\n- {name: other, min_gb: 2}\n");
   ASSERT_EQ(r.code, 0) << Show(r);
   Value parse = Call(*client_, "get_work_spec", A({B("parse")}));
   EXPECT_VEQ(*parse.FindKey("name"), B("parse"));
@@ -339,9 +341,9 @@ TEST_F(AdminTest, FlowLoad) {
   // Chaining works end to end.
   Add(B("ingest.fetch"), {Tup({B("u"), M({{"output", A({B("next")})}})})});
   Value g = Work(B("w"), B("ingest.fetch"));
-  EXPECT_VEQ(Call(*client_, "update_work_unit",
-                  A({B("ingest.fetch"), B("u"), M({{"status", I(4)}})})),
-             OkPair());
+  EXPECT_VEQ(
+      Call(*client_, "update_work_unit", A({B("ingest.fetch"), B("u"), M({{"status", I(4)}})})),
+      OkPair());
   EXPECT_EQ(StatusOf(B("ingest.parse"), B("next")), 1);
 }
 
@@ -352,9 +354,9 @@ TEST_F(AdminTest, UnitAddLsShowRetryPrioritizeRm) {
   Spec(T("t\xc3\xa9xt"));
   // JSON lines: several units per line, data in the value encoding, bytes keys.
   AdminRun r = Online({"unit", "add", "s", "--bytes"},
-                 "{\"a1\": {\"n\": 1}, \"a2\": {\"b\": {\"$bytes\": \"raw\"}}}\n"
-                 "\n"
-                 "{\"b1\": {\"$tuple\": [1, 2.0]}}\n");
+                      "{\"a1\": {\"n\": 1}, \"a2\": {\"b\": {\"$bytes\": \"raw\"}}}\n"
+                      "\n"
+                      "{\"b1\": {\"$tuple\": [1, 2.0]}}\n");
   ASSERT_EQ(r.code, 0) << Show(r);
   EXPECT_NE(r.out.find("added 3 units"), std::string::npos);
   Value units = Call(*client_, "get_work_units", A({B("s")}));
@@ -379,9 +381,11 @@ TEST_F(AdminTest, UnitAddLsShowRetryPrioritizeRm) {
   Value g = Work(B("w1"), B("s"));
   EXPECT_VEQ(g.items()[0].items()[1], T("z"));
   EXPECT_VEQ(Call(*client_, "update_work_unit",
-                  A({B("s"), B("a2"), M({{"status", I(5)}, {"data", M({{"traceback", B("boom\nline 2")}})}})})),
+                  A({B("s"), B("a2"),
+                     M({{"status", I(5)}, {"data", M({{"traceback", B("boom\nline 2")}})}})})),
              OkPair());
-  EXPECT_VEQ(Call(*client_, "worker_heartbeat", A({B("w1"), B("RUN"), I(600), M({{"host", B("h")}}), Null()})),
+  EXPECT_VEQ(Call(*client_, "worker_heartbeat",
+                  A({B("w1"), B("RUN"), I(600), M({{"host", B("h")}}), Null()})),
              OkPair());
 
   r = Online({"-o", "json", "unit", "ls", "--spec", "s"});
@@ -393,7 +397,8 @@ TEST_F(AdminTest, UnitAddLsShowRetryPrioritizeRm) {
   EXPECT_EQ(status["z"], "pending");
   EXPECT_EQ(status["a2"], "failed");
   EXPECT_EQ(status["a1"], "available");
-  r = Online({"-o", "json", "unit", "ls", "--spec", "s", "--status", "failed,pending", "--details"});
+  r = Online(
+      {"-o", "json", "unit", "ls", "--spec", "s", "--status", "failed,pending", "--details"});
   list = ParseJson(r);
   ASSERT_EQ(list.size(), 2u) << r.out;
   r = Online({"-o", "jsonl", "unit", "ls", "--spec", "s", "--status", "failed", "--details"});
@@ -431,8 +436,10 @@ TEST_F(AdminTest, UnitAddLsShowRetryPrioritizeRm) {
   r = Online({"unit", "retry", "s", "a2"});
   ASSERT_EQ(r.code, 0) << Show(r);
   EXPECT_EQ(StatusOf(B("s"), B("a2")), 1);
-  EXPECT_VEQ(Call(*client_, "update_work_unit", A({B("s"), B("a1"), M({{"status", I(5)}})})), OkPair());
-  EXPECT_VEQ(Call(*client_, "update_work_unit", A({B("s"), B("b1"), M({{"status", I(5)}})})), OkPair());
+  EXPECT_VEQ(Call(*client_, "update_work_unit", A({B("s"), B("a1"), M({{"status", I(5)}})})),
+             OkPair());
+  EXPECT_VEQ(Call(*client_, "update_work_unit", A({B("s"), B("b1"), M({{"status", I(5)}})})),
+             OkPair());
   r = Online({"unit", "retry", "s", "--failed"});
   ASSERT_EQ(r.code, 0) << Show(r);
   EXPECT_NE(r.out.find("retried 2 units"), std::string::npos) << r.out;
@@ -493,7 +500,8 @@ TEST_F(AdminTest, SummaryOnlineOfflineAndWatch) {
   Spec(B("b"));
   Add(B("a"), {Tup({B("1"), M({})}), Tup({B("2"), M({})}), Tup({B("3"), M({})})});
   Work(B("w"), B("a"));
-  EXPECT_VEQ(Call(*client_, "update_work_unit", A({B("a"), B("2"), M({{"status", I(4)}})})), OkPair());
+  EXPECT_VEQ(Call(*client_, "update_work_unit", A({B("a"), B("2"), M({{"status", I(4)}})})),
+             OkPair());
   EXPECT_VEQ(Call(*client_, "control_work_spec", A({B("b"), M({{"status", I(2)}})})), OkPair());
   auto check = [&](const AdminRun& r) {
     ASSERT_EQ(r.code, 0) << Show(r);
@@ -521,9 +529,12 @@ TEST_F(AdminTest, SummaryOnlineOfflineAndWatch) {
 TEST_F(AdminTest, WorkersAndLocks) {
   Spec(B("s"));
   Add(B("s"), {Tup({B("u"), M({})})});
-  EXPECT_VEQ(Call(*client_, "worker_heartbeat", A({B("parent"), B("RUN"), I(600), M({{"host", B("h1")}}), Null()})),
+  EXPECT_VEQ(Call(*client_, "worker_heartbeat",
+                  A({B("parent"), B("RUN"), I(600), M({{"host", B("h1")}}), Null()})),
              OkPair());
-  EXPECT_VEQ(Call(*client_, "worker_heartbeat", A({B("kid"), B("IDLE"), I(600), M({}), B("parent")})), OkPair());
+  EXPECT_VEQ(
+      Call(*client_, "worker_heartbeat", A({B("kid"), B("IDLE"), I(600), M({}), B("parent")})),
+      OkPair());
   Work(B("kid"), B("s"));
   EXPECT_VEQ(Call(*client_, "lock", A({B("locker"), I(60), A({A({B("ns"), B("a")})})})),
              A({Bool(true), Null()}));
@@ -588,7 +599,8 @@ class AdminDumpTest : public AdminTest {
   void Populate() {
     Spec(B("bytes"), {{"max_retries", I(3)}});
     Spec(T("t\xc3\xa9xt \xe2\x98\x83"));
-    const Value uuid = Value::Uuid(std::string("\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff", 16));
+    const Value uuid = Value::Uuid(
+        std::string("\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff", 16));
     Value odd_keys = Value::Map();
     odd_keys.AppendEntry(I(1), T("int key"));
     odd_keys.AppendEntry(Tup({I(1), I(2)}), B("tuple key"));
@@ -596,29 +608,36 @@ class AdminDumpTest : public AdminTest {
     odd_keys.AppendEntry(T("dup"), I(1));
     odd_keys.AppendEntry(T("dup"), I(2));
     Add(B("bytes"),
-        {Tup({B("plain"), M({{"f", D(1.0)}, {"i", I(1)}, {"big", Value::NegIntArg(std::numeric_limits<uint64_t>::max())}})}),
-         Tup({T("caf\xc3\xa9"), M({{"uuid", uuid}, {"t", Tup({B("a"), T("\xe2\x82\xac"), A({D(1e300), D(0.1)})})}}),
+        {Tup({B("plain"), M({{"f", D(1.0)},
+                             {"i", I(1)},
+                             {"big", Value::NegIntArg(std::numeric_limits<uint64_t>::max())}})}),
+         Tup({T("caf\xc3\xa9"),
+              M({{"uuid", uuid}, {"t", Tup({B("a"), T("\xe2\x82\xac"), A({D(1e300), D(0.1)})})}}),
               M({{"priority", D(5)}})}),
          Tup({B(std::string("\x00\xff\x01", 3)), odd_keys}),
-         Tup({B("delayed"), M({}), M({{"delay", I(100)}})}),
-         Tup({B("pending"), T("just text")}),
-         Tup({B("done"), M({{"output", Null()}})}),
-         Tup({B("failed"), M({})}),
+         Tup({B("delayed"), M({}), M({{"delay", I(100)}})}), Tup({B("pending"), T("just text")}),
+         Tup({B("done"), M({{"output", Null()}})}), Tup({B("failed"), M({})}),
          Tup({B("prereq"), M({})})});
     // pending: leased by w1 (highest priority first: café, then the rest by key).
     EXPECT_VEQ(Call(*client_, "update_work_unit",
-                    A({B("bytes"), B("pending"), M({{"status", I(3)}, {"worker_id", B("w1")}, {"lease_time", I(600)}})})),
+                    A({B("bytes"), B("pending"),
+                       M({{"status", I(3)}, {"worker_id", B("w1")}, {"lease_time", I(600)}})})),
                OkPair());
-    EXPECT_VEQ(Call(*client_, "update_work_unit", A({B("bytes"), B("done"), M({{"status", I(4)}})})), OkPair());
+    EXPECT_VEQ(
+        Call(*client_, "update_work_unit", A({B("bytes"), B("done"), M({{"status", I(4)}})})),
+        OkPair());
     EXPECT_VEQ(Call(*client_, "update_work_unit",
-                    A({B("bytes"), B("failed"), M({{"status", I(5)}, {"data", M({{"traceback", B("oops")}})}})})),
+                    A({B("bytes"), B("failed"),
+                       M({{"status", I(5)}, {"data", M({{"traceback", B("oops")}})}})})),
                OkPair());
     // blocked: waits for prereq.
     EXPECT_VEQ(Call(*client_, "add_dependent_work_units",
-                    A({Tup({T("t\xc3\xa9xt \xe2\x98\x83"), T("blocked \xf0\x9f\x94\x92"), M({{"x", I(1)}})}),
+                    A({Tup({T("t\xc3\xa9xt \xe2\x98\x83"), T("blocked \xf0\x9f\x94\x92"),
+                            M({{"x", I(1)}})}),
                        Tup({B("bytes"), B("prereq"), Null()})})),
                OkPair());
-    EXPECT_VEQ(Call(*client_, "worker_heartbeat", A({B("w1"), B("RUN"), I(900), M({{"pid", I(42)}}), Null()})),
+    EXPECT_VEQ(Call(*client_, "worker_heartbeat",
+                    A({B("w1"), B("RUN"), I(900), M({{"pid", I(42)}}), Null()})),
                OkPair());
     EXPECT_VEQ(Call(*client_, "lock", A({B("locker"), I(60), A({A({B("ns"), T("x"), I(3)})})})),
                A({Bool(true), Null()}));
@@ -698,7 +717,10 @@ TEST_F(AdminDumpTest, DumpRestoreRoundTripIsExact) {
   auto c = again.NewClient();
   EXPECT_VEQ(Call(*c, "check"), A());
   EXPECT_VEQ(Call(*c, "get_mode"), B("IDLE"));
-  Value units = Call(*c, "get_work_units", A({B("bytes"), M({{"work_unit_keys", A({B(std::string("\x00\xff\x01", 3)), B("caf\xc3\xa9")})}})}));
+  Value units =
+      Call(*c, "get_work_units",
+           A({B("bytes"),
+              M({{"work_unit_keys", A({B(std::string("\x00\xff\x01", 3)), B("caf\xc3\xa9")})}})}));
   const Value& got = units.items()[0];
   ASSERT_EQ(got.items().size(), 2u);
   Value odd = got.items()[0].items()[1];
@@ -713,7 +735,8 @@ TEST_F(AdminDumpTest, DumpRestoreRoundTripIsExact) {
   EXPECT_VEQ(*st.items()[0].items()[0].FindKey("status"), I(3));
   EXPECT_VEQ(*st.items()[0].items()[0].FindKey("worker_id"), B("w1"));
   // Finishing the prerequisite releases the blocked unit, as in the original store.
-  EXPECT_VEQ(Call(*c, "update_work_unit", A({B("bytes"), B("prereq"), M({{"status", I(4)}})})), OkPair());
+  EXPECT_VEQ(Call(*c, "update_work_unit", A({B("bytes"), B("prereq"), M({{"status", I(4)}})})),
+             OkPair());
   st = Call(*c, "get_work_unit_status",
             A({T("t\xc3\xa9xt \xe2\x98\x83"), A({T("blocked \xf0\x9f\x94\x92")})}));
   EXPECT_VEQ(*st.items()[0].items()[0].FindKey("status"), I(1));
@@ -762,7 +785,8 @@ TEST_F(AdminDumpTest, CheckFindsCorruptionAndRepairFixesIt) {
   ASSERT_TRUE(d.Start().ok());
   auto c = d.NewClient();
   EXPECT_VEQ(Call(*c, "set_mode", A({B("RUN")})), OkPair());
-  Value g = Call(*c, "get_work", A({B("w9"), M({{"work_spec_names", A({B("bytes")})}, {"max_jobs", I(10)}})}));
+  Value g = Call(*c, "get_work",
+                 A({B("w9"), M({{"work_spec_names", A({B("bytes")})}, {"max_jobs", I(10)}})}));
   bool plain = false;
   for (const Value& grant : g.items()[0].items()) plain |= grant.items()[1] == B("plain");
   EXPECT_TRUE(plain) << g.ToDiagnostic();

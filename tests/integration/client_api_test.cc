@@ -376,8 +376,8 @@ TEST_F(ClientApiTest, PipelineAndBatchResultsParse) {
   ASSERT_TRUE(leases.ok());
   EXPECT_TRUE(leases->empty());
   EXPECT_EQ(results[2].status().code(), Code::kNoSuchMethod);
-  auto batch = client_->Batch({{"set_work_spec", A({M({{"name", B("t")}})})},
-                               {"get_work_spec_meta", A({B("t")})}});
+  auto batch = client_->Batch(
+      {{"set_work_spec", A({M({{"name", B("t")}})})}, {"get_work_spec_meta", A({B("t")})}});
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_TRUE(Api::ParseOk(batch[0]).ok());
   auto meta = Api::ParseFirst(batch[1]);

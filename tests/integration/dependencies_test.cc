@@ -313,10 +313,11 @@ TEST_F(DepTest, FinishingReleasesAndChainsInOneStep) {
   ExpectDep(U("first", "b"), U("first", "a"));
   ExpectDep(U("second", "c"), U("first", "a"));
   EXPECT_EQ(Work("first"), "a");
-  EXPECT_TRUE(Same(Call(c(), "update_work_unit",
-                        A({B("first"), B("a"), M({{"status", I(kFinished)},
-                                                  {"data", M({{"output", A({B("out")})}})}})})),
-                   OkPair()));
+  EXPECT_TRUE(
+      Same(Call(c(), "update_work_unit",
+                A({B("first"), B("a"),
+                   M({{"status", I(kFinished)}, {"data", M({{"output", A({B("out")})}})}})})),
+           OkPair()));
   EXPECT_EQ(StatusOf("first", "b"), kAvailable);
   EXPECT_EQ(StatusOf("second", "c"), kAvailable);
   EXPECT_EQ(StatusOf("second", "out"), kAvailable);
@@ -537,16 +538,16 @@ TEST_F(DepTest, GetWorkNeverReturnsBlockedUnits) {
   AddUnits("s", {Tup({B("free"), Value::Map()})});
   for (int i = 0; i < 5; ++i) ExpectDep(U("s", "x" + std::to_string(i)), U("t", "gate"));
   // A high priority does not let a blocked unit out.
-  EXPECT_TRUE(Same(Call(c(), "prioritize_work_units",
-                        A({B("s"), M({{"work_unit_keys", A({B("x0"), B("x1")})},
-                                      {"priority", I(100)}})})),
-                   OkPair()));
+  EXPECT_TRUE(
+      Same(Call(c(), "prioritize_work_units",
+                A({B("s"), M({{"work_unit_keys", A({B("x0"), B("x1")})}, {"priority", I(100)}})})),
+           OkPair()));
   EXPECT_EQ(StatusOf("s", "x0"), kBlocked);
-  Value r = Call(c(), "get_work", A({B("w"), M({{"max_jobs", I(10)},
-                                                {"work_spec_names", A({B("s")})}})}));
+  Value r = Call(c(), "get_work",
+                 A({B("w"), M({{"max_jobs", I(10)}, {"work_spec_names", A({B("s")})}})}));
   EXPECT_TRUE(Same(r, Tup({A({Tup({B("s"), B("free"), Value::Map()})}), Null()})));
-  r = Call(c(), "get_work", A({B("w"), M({{"max_jobs", I(10)},
-                                          {"work_spec_names", A({B("s")})}})}));
+  r = Call(c(), "get_work",
+           A({B("w"), M({{"max_jobs", I(10)}, {"work_spec_names", A({B("s")})}})}));
   EXPECT_TRUE(Same(r, Tup({A(), Null()})));
   EXPECT_EQ(Work(), "gate");
   EXPECT_EQ(Work(), "");
@@ -748,9 +749,9 @@ struct ModelUnit {
   std::string spec;
   std::string key;
   int status = kAvailable;
-  std::map<int, bool> waits_for;   // prerequisite index -> hard
-  std::set<int> dependents;        // units with an edge to this one
-  bool has_traceback = false;  // failed by a cascade at some point (data keeps the traceback)
+  std::map<int, bool> waits_for;  // prerequisite index -> hard
+  std::set<int> dependents;       // units with an edge to this one
+  bool has_traceback = false;     // failed by a cascade at some point (data keeps the traceback)
   int retries = 0;
 };
 
@@ -816,8 +817,8 @@ class DepPropertyTest : public DepTest {
 };
 
 TEST_F(DepPropertyTest, RandomDagsFollowTheModel) {
-  uint64_t seed = static_cast<uint64_t>(
-      std::chrono::system_clock::now().time_since_epoch().count());
+  uint64_t seed =
+      static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   if (const char* s = std::getenv("DEP_TEST_SEED")) seed = std::strtoull(s, nullptr, 10);
   std::cout << "[ RandomDagsFollowTheModel ] seed " << seed << " (DEP_TEST_SEED=" << seed
             << " to repeat)" << std::endl;
@@ -882,8 +883,8 @@ TEST_F(DepPropertyTest, RandomDagsFollowTheModel) {
         ++expect_counts[m.status];
         const Value& got = st[n];
         const Value* s = got.is_map() ? got.FindKey("status") : nullptr;
-        ASSERT_TRUE(s && s->AsInt64()) << when << ": " << spec << "/" << m.key << " "
-                                       << got.ToDiagnostic();
+        ASSERT_TRUE(s && s->AsInt64())
+            << when << ": " << spec << "/" << m.key << " " << got.ToDiagnostic();
         ASSERT_EQ(*s->AsInt64(), m.status) << when << ": " << spec << "/" << m.key;
         const Value* deps = got.FindKey("depends_on");
         if (m.status == kBlocked) {
@@ -903,8 +904,8 @@ TEST_F(DepPropertyTest, RandomDagsFollowTheModel) {
         if (m.status == kFailed) {
           const Value* tb = got.FindKey("traceback");
           if (m.has_traceback) {
-            ASSERT_TRUE(tb && tb->is_string() && tb->str().find("prerequisite") !=
-                                                     std::string::npos)
+            ASSERT_TRUE(tb && tb->is_string() &&
+                        tb->str().find("prerequisite") != std::string::npos)
                 << when << ": " << m.key << " " << got.ToDiagnostic();
           } else {
             ASSERT_EQ(tb, nullptr) << when << ": " << m.key << " " << got.ToDiagnostic();
@@ -957,9 +958,8 @@ TEST_F(DepPropertyTest, RandomDagsFollowTheModel) {
       auto it = index.find({specs[s], key});
       ASSERT_NE(it, index.end()) << key;
       chosen = it->second;
-      ASSERT_EQ(u[chosen].status, kAvailable)
-          << "step " << steps << ": get_work handed out " << key << " in model status "
-          << u[chosen].status;
+      ASSERT_EQ(u[chosen].status, kAvailable) << "step " << steps << ": get_work handed out " << key
+                                              << " in model status " << u[chosen].status;
       model.Lease(chosen);
       how = "leased ";
     } else {

@@ -46,9 +46,9 @@ Status Daemon::Start() {
   const std::string ready = data_dir_ + ".ready";
   std::error_code ec;
   std::filesystem::remove(ready, ec);
-  std::vector<std::string> args = {DaemonBinary(), "--host", "127.0.0.1", "--port", "0",
-                                   "--data-dir", data_dir_, "--ready-file", ready,
-                                   "--log-level", options_.log_level};
+  std::vector<std::string> args = {
+      DaemonBinary(), "--host", "127.0.0.1",   "--port",          "0", "--data-dir", data_dir_,
+      "--ready-file", ready,    "--log-level", options_.log_level};
   if (!options_.sync) args.push_back("--no-sync");
   if (options_.test_hooks) args.push_back("--enable-test-hooks");
   if (!options_.config_file.empty()) {

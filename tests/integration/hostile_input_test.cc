@@ -3,6 +3,7 @@
 // timeouts, key length) hold, bad requests get the error form. After every case a fresh
 // connection still works and the daemon process still runs.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -16,8 +17,6 @@
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/cbor.h"
 #include "harness.h"
@@ -107,8 +106,7 @@ class HostileTest : public ::testing::Test {
   // The daemon still runs and a fresh connection answers now().
   void ExpectHealthy() {
     int status = 0;
-    ASSERT_EQ(::waitpid(daemon_->pid(), &status, WNOHANG), 0) << "daemon died: "
-                                                               << daemon_->Log();
+    ASSERT_EQ(::waitpid(daemon_->pid(), &status, WNOHANG), 0) << "daemon died: " << daemon_->Log();
     auto c = daemon_->NewClient(5);
     auto r = c->Call("now");
     ASSERT_TRUE(r.ok()) << r.status().ToString() << "\n" << daemon_->Log();
@@ -172,8 +170,8 @@ TEST_F(HostileTest, ByteStringDeclaringTwoToThe62BytesClosesPromptly) {
   // Declared by the inner bytes of a well-formed tag-24 envelope.
   ExpectClosedAfter(std::string("\xd8\x18\x49\x5b\x40\x00\x00\x00\x00\x00\x00\x00", 12));
   const long rss_after = RssKib(daemon_->pid());
-  EXPECT_LT(rss_after - rss_before, 64 * 1024) << "RSS grew from " << rss_before << " KiB to "
-                                              << rss_after << " KiB";
+  EXPECT_LT(rss_after - rss_before, 64 * 1024)
+      << "RSS grew from " << rss_before << " KiB to " << rss_after << " KiB";
   ExpectHealthy();
 }
 
@@ -186,8 +184,8 @@ TEST_F(HostileTest, ArrayDeclaringTwoToThe40ElementsCloses) {
   const std::string inner("\x9b\x00\x00\x01\x00\x00\x00\x00\x00\x01", 10);
   ExpectClosedAfter(std::string("\xd8\x18\x4a", 3) + inner);
   const long rss_after = RssKib(daemon_->pid());
-  EXPECT_LT(rss_after - rss_before, 64 * 1024) << "RSS grew from " << rss_before << " KiB to "
-                                              << rss_after << " KiB";
+  EXPECT_LT(rss_after - rss_before, 64 * 1024)
+      << "RSS grew from " << rss_before << " KiB to " << rss_after << " KiB";
   ExpectHealthy();
 }
 
@@ -228,9 +226,9 @@ TEST_F(HostileTest, FrameLargerThanMaxFrameBytesCloses) {
       c->AddWorkUnits(B("ws1"), A({Tup({B("small"), M({{"blob", B(std::string(50000, 'a'))}})})}))
           .ok());
   // Over it: the connection is closed, nothing stored.
-  const std::string big = Frame(Request(
-      I(2), "add_work_units",
-      A({B("ws1"), A({Tup({B("big"), M({{"blob", B(std::string(200000, 'b'))}})})})})));
+  const std::string big = Frame(
+      Request(I(2), "add_work_units",
+              A({B("ws1"), A({Tup({B("big"), M({{"blob", B(std::string(200000, 'b'))}})})})})));
   ASSERT_GT(big.size(), 200000u);
   ExpectClosedAfter(big);
   // A plain (untagged) oversized map and a declared-but-unsent oversized byte string as well.
@@ -246,11 +244,11 @@ TEST_F(HostileTest, FrameLargerThanMaxFrameBytesCloses) {
 
 TEST_F(HostileTest, Tag24OverInvalidCborCloses) {
   StartDaemon();
-  ExpectClosedAfter(std::string("\xd8\x18\x43\xff\xff\xff", 6));          // breaks
-  ExpectClosedAfter(std::string("\xd8\x18\x42\xa1\x41", 5));              // truncated inner map
-  ExpectClosedAfter(std::string("\xd8\x18\x43\xf6\xf6\xf6", 6));          // three items, not one
-  ExpectClosedAfter(std::string("\xd8\x18\x41\x1c", 4));                  // reserved head
-  ExpectClosedAfter(std::string("\xd8\x18\x01", 3));                      // tag 24 over an int
+  ExpectClosedAfter(std::string("\xd8\x18\x43\xff\xff\xff", 6));  // breaks
+  ExpectClosedAfter(std::string("\xd8\x18\x42\xa1\x41", 5));      // truncated inner map
+  ExpectClosedAfter(std::string("\xd8\x18\x43\xf6\xf6\xf6", 6));  // three items, not one
+  ExpectClosedAfter(std::string("\xd8\x18\x41\x1c", 4));          // reserved head
+  ExpectClosedAfter(std::string("\xd8\x18\x01", 3));              // tag 24 over an int
   ExpectHealthy();
 }
 
@@ -320,8 +318,8 @@ TEST_F(HostileTest, NonStringMethodGetsErrorReply) {
   StartDaemon();
   auto c = daemon_->NewClient(5);
   int id = 50;
-  for (Value method : {I(5), Null(), A({B("now")}), M({{"now", I(1)}}), Value::Uuid(
-                                                                        std::string(16, 'u'))}) {
+  for (Value method :
+       {I(5), Null(), A({B("now")}), M({{"now", I(1)}}), Value::Uuid(std::string(16, 'u'))}) {
     SCOPED_TRACE(method.ToDiagnostic());
     ++id;
     ASSERT_TRUE(c->SendRaw(Frame(M({{"id", I(id)}, {"method", method}, {"params", A()}}))).ok());

@@ -3,14 +3,12 @@
 // (refused by default, working when enabled), bad URLs, malformed requests, --no-http, and the
 // log file options (rotation set-up, SIGHUP reopen, JSON lines).
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -18,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
@@ -35,7 +34,7 @@ namespace {
 using json = nlohmann::json;
 
 struct HttpResult {
-  int status = 0;  // 0: no response (connection closed or failed)
+  int status = 0;                              // 0: no response (connection closed or failed)
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
 };
@@ -113,7 +112,8 @@ HttpResult Http(int port, const std::string& method, const std::string& target,
   if (fd < 0) return {};
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   for (const auto& h : extra_headers) req += h + "\r\n";
-  if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty() || method == "POST")
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   SendAll(fd, req);
   std::string raw = ReadAll(fd);
@@ -236,7 +236,7 @@ class HttpTest : public ::testing::Test {
     Call(c(), "set_work_spec", A({M({{"name", B("ws")}})}));
     Call(c(), "add_work_units",
          A({B("ws"), A({Tup({B("u1"), M({{"n", I(1)}})}), Tup({B("u2"), M({{"n", I(2)}})}),
-                         Tup({B("u3"), M({{"n", I(3)}})})})}));
+                        Tup({B("u3"), M({{"n", I(3)}})})})}));
     Call(c(), "worker_heartbeat", A({B("w1"), B("RUN"), I(600), M({{"host", B("h1")}}), Null()}));
     Value r = Call(c(), "get_work", A({B("w1"), M({{"max_jobs", I(2)}, {"lease_time", I(600)}})}));
     ASSERT_TRUE(r.is_tuple()) << r.ToDiagnostic();
@@ -272,13 +272,15 @@ TEST_F(HttpTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   Start();
   int fd = ConnectTo(http_port_);
   ASSERT_GE(fd, 0);
-  ASSERT_TRUE(SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                          "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"
-                          "GET /api/summary HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(SendAll(fd,
+                      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /api/summary HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   std::string raw = ReadAll(fd);
   ::close(fd);
   size_t count = 0;
-  for (size_t pos = 0; (pos = raw.find("HTTP/1.1 200 OK", pos)) != std::string::npos; ++pos) ++count;
+  for (size_t pos = 0; (pos = raw.find("HTTP/1.1 200 OK", pos)) != std::string::npos; ++pos)
+    ++count;
   EXPECT_EQ(count, 3u) << raw;
 }
 
@@ -320,8 +322,9 @@ TEST_F(HttpTest, MetricsReflectWorkAndParse) {
   EXPECT_EQ(at(R"(coordinated_rpc_requests_total{method="update_work_unit",code="ok"})"), 2);
   EXPECT_EQ(at(R"(coordinated_rpc_requests_total{method="unknown",code="error"})"), 1);
   EXPECT_EQ(at(R"(coordinated_rpc_request_duration_seconds_count{method="update_work_unit"})"), 2);
-  EXPECT_EQ(at(R"(coordinated_rpc_request_duration_seconds_bucket{method="update_work_unit",le="+Inf"})"),
-            2);
+  EXPECT_EQ(
+      at(R"(coordinated_rpc_request_duration_seconds_bucket{method="update_work_unit",le="+Inf"})"),
+      2);
   EXPECT_GT(at(R"(coordinated_rpc_request_duration_seconds_sum{method="update_work_unit"})"), 0);
   EXPECT_EQ(at("coordinated_rpc_connections"), 1);
   EXPECT_GE(at("coordinated_rpc_connections_total"), 1);
@@ -339,10 +342,11 @@ TEST_F(HttpTest, MetricsReflectWorkAndParse) {
   EXPECT_EQ(e.types["coordinated_work_units_created_total"], "counter");
   // The histogram's buckets are cumulative and end at its count.
   std::vector<double> buckets;
-  for (const char* le : {"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01",
-                         "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "10", "+Inf"}) {
+  for (const char* le : {"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025",
+                         "0.05", "0.1", "0.25", "0.5", "1", "2.5", "10", "+Inf"}) {
     buckets.push_back(
-        at(std::string(R"(coordinated_rpc_request_duration_seconds_bucket{method="add_work_units",le=")") +
+        at(std::string(
+               R"(coordinated_rpc_request_duration_seconds_bucket{method="add_work_units",le=")") +
            le + "\"}"));
   }
   for (size_t i = 1; i < buckets.size(); ++i) EXPECT_LE(buckets[i - 1], buckets[i]);
@@ -367,8 +371,8 @@ TEST_F(HttpTest, OldestAvailableAgeInMetricsAndApi) {
     EXPECT_EQ(r.status, 200);
     Exposition e = ParseExposition(r.body);
     for (const auto& err : e.errors) ADD_FAILURE() << err;
-    auto it = e.samples.find("coordinated_oldest_available_age_seconds{work_spec=\"" + spec +
-                             "\"}");
+    auto it =
+        e.samples.find("coordinated_oldest_available_age_seconds{work_spec=\"" + spec + "\"}");
     if (it == e.samples.end()) {
       ADD_FAILURE() << "no age series for " << spec << "\n" << r.body;
       return -1.0;
@@ -403,7 +407,8 @@ TEST_F(HttpTest, MetricsEscapeOddSpecNames) {
   ASSERT_EQ(r.status, 200);
   Exposition e = ParseExposition(r.body);
   for (const auto& err : e.errors) ADD_FAILURE() << err;
-  EXPECT_EQ(e.samples.count(R"(coordinated_work_spec_paused{work_spec="we\"ird\\name\n\\xff"})"), 1u)
+  EXPECT_EQ(e.samples.count(R"(coordinated_work_spec_paused{work_spec="we\"ird\\name\n\\xff"})"),
+            1u)
       << r.body;
 }
 
@@ -430,8 +435,9 @@ TEST_F(HttpTest, ApiSummarySpecsAndUnits) {
   EXPECT_EQ(ws["name"], "ws");
   EXPECT_EQ(ws["name_url"], "ws");
   EXPECT_EQ(ws["paused"], false);
-  EXPECT_EQ(ws["counts"], json({{"available", 1}, {"blocked", 0}, {"pending", 0},
-                                {"finished", 1}, {"failed", 1}}));
+  EXPECT_EQ(
+      ws["counts"],
+      json({{"available", 1}, {"blocked", 0}, {"pending", 0}, {"finished", 1}, {"failed", 1}}));
 
   json one = GetJson(http_port_, "/api/specs/ws");
   EXPECT_EQ(one["definition"]["name"], "ws");
@@ -653,8 +659,9 @@ TEST_F(HttpTest, MalformedRequestsDoNotHurtTheDaemon) {
   EXPECT_EQ(raw("GET / HTTP/9.9\r\n\r\n").status, 400);
   EXPECT_EQ(raw("GET /healthz HTTP/1.1\r\nBad Header Line\r\n\r\n").status, 400);
   EXPECT_EQ(raw("POST /api/summary HTTP/1.1\r\nContent-Length: -5\r\n\r\n").status, 400);
-  EXPECT_EQ(raw("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n").status,
-            431);
+  EXPECT_EQ(
+      raw("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n").status,
+      431);
   EXPECT_EQ(raw("POST /api/specs/x/pause HTTP/1.1\r\nContent-Length: 10000000\r\n\r\n" +
                 std::string(100 * 1024, 'b'))
                 .status,
@@ -787,10 +794,10 @@ TEST_F(HttpTest, LogFileRotatesBySize) {
   Call(c(), "add_work_units", A({B("ws"), A(items)}));
   for (const auto& k : keys) {
     Call(c(), "update_work_unit", A({B("ws"), B(k), M({{"status", I(5)}})}));
-    EXPECT_EQ(Http(http_port_, "POST", "/api/specs/ws/units/" + k + "/retry",
-                   {"X-Requested-By: test"})
-                  .status,
-              200);
+    EXPECT_EQ(
+        Http(http_port_, "POST", "/api/specs/ws/units/" + k + "/retry", {"X-Requested-By: test"})
+            .status,
+        200);
   }
   EXPECT_EQ(daemon_->Stop(), 0);
   const std::string rotated = dir_.path() + "-rot.1.log";

@@ -59,8 +59,8 @@ TEST_F(LockTest, LockTwoPathsReadOwnersUnlock) {
 
 TEST_F(LockTest, AncestorBlocksDescendantAndViceVersa) {
   EXPECT_TRUE(Same(Lock("me", I(10), {P({"foo"})}), Ok()));
-  EXPECT_TRUE(Same(Lock("other", I(10), {P({"foo", "bar"})}),
-                   Refused("[foo bar] is not lockable")));
+  EXPECT_TRUE(
+      Same(Lock("other", I(10), {P({"foo", "bar"})}), Refused("[foo bar] is not lockable")));
   EXPECT_TRUE(Same(Lock("other", I(10), {P({"foo", "bar", "baz"})}),
                    Refused("[foo bar baz] is not lockable")));
   // Not re-entrant: the holder cannot take a descendant or the node again either.
@@ -72,8 +72,8 @@ TEST_F(LockTest, AncestorBlocksDescendantAndViceVersa) {
 
   EXPECT_TRUE(Same(Lock("other", I(10), {P({"foo", "bar"})}), Ok()));
   EXPECT_TRUE(Same(Lock("me", I(10), {P({"foo"})}), Refused("[foo] is not lockable")));
-  EXPECT_TRUE(Same(Lock("me", I(10), {P({"foo", "bar", "x"})}),
-                   Refused("[foo bar x] is not lockable")));
+  EXPECT_TRUE(
+      Same(Lock("me", I(10), {P({"foo", "bar", "x"})}), Refused("[foo bar x] is not lockable")));
   EXPECT_TRUE(Same(Lock("me", I(10), {P({"foo", "baz"})}), Ok()));
   EXPECT_TRUE(Same(ReadLock({P({"foo"}), P({"foo", "bar"}), P({"foo", "baz"})}),
                    A({Null(), B("other"), B("me")})));
@@ -83,8 +83,8 @@ TEST_F(LockTest, LockSomeLocksWhatItCan) {
   EXPECT_TRUE(Same(Lock("me", I(10), {P({"foo"})}), Ok()));
   EXPECT_TRUE(Same(LockSome("other", I(10), {P({"foo"}), P({"bar"}), P({"baz"})}),
                    A({A({Null(), P({"bar"}), P({"baz"})}), Null()})));
-  EXPECT_TRUE(Same(ReadLock({P({"foo"}), P({"bar"}), P({"baz"})}),
-                   A({B("me"), B("other"), B("other")})));
+  EXPECT_TRUE(
+      Same(ReadLock({P({"foo"}), P({"bar"}), P({"baz"})}), A({B("me"), B("other"), B("other")})));
   // Paths of one request that conflict with each other: the first one wins.
   EXPECT_TRUE(Same(LockSome("third", I(10), {P({"x"}), P({"x", "y"}), P({"x"})}),
                    A({A({P({"x"}), Null(), Null()}), Null()})));
@@ -136,14 +136,12 @@ TEST_F(LockTest, EmptyPathListsSucceedTrivially) {
   EXPECT_TRUE(Same(Unlock("me", {}), Ok()));
 }
 
-TEST_F(LockTest, ReadLockOfNothingIsAnEmptyList) {
-  EXPECT_TRUE(Same(ReadLock({}), A()));
-}
+TEST_F(LockTest, ReadLockOfNothingIsAnEmptyList) { EXPECT_TRUE(Same(ReadLock({}), A())); }
 
 TEST_F(LockTest, AllOrNothing) {
   EXPECT_TRUE(Same(Lock("other", I(10), {P({"b"})}), Ok()));
-  EXPECT_TRUE(Same(Lock("me", I(10), {P({"a"}), P({"b"}), P({"c"})}),
-                   Refused("[b] is not lockable")));
+  EXPECT_TRUE(
+      Same(Lock("me", I(10), {P({"a"}), P({"b"}), P({"c"})}), Refused("[b] is not lockable")));
   EXPECT_TRUE(Same(ReadLock({P({"a"}), P({"b"}), P({"c"})}), A({Null(), B("other"), Null()})));
   EXPECT_TRUE(Same(Lock("me", I(10), {P({"a"}), P({"c"})}), Ok()));
 }
@@ -155,16 +153,16 @@ TEST_F(LockTest, PathsOfOneRequestThatConflictAreRefused) {
   EXPECT_TRUE(Same(r, Refused("[foo] is not lockable")));
   r = Lock("me", I(10), {P({"x"}), P({"x"})});
   EXPECT_TRUE(Same(r, Refused("[x] is not lockable")));
-  EXPECT_TRUE(Same(ReadLock({P({"foo"}), P({"foo", "bar"}), P({"x"})}),
-                   A({Null(), Null(), Null()})));
+  EXPECT_TRUE(
+      Same(ReadLock({P({"foo"}), P({"foo", "bar"}), P({"x"})}), A({Null(), Null(), Null()})));
 }
 
 TEST_F(LockTest, DefaultTimeoutExpiresAfterSixtySeconds) {
   EXPECT_TRUE(Same(Lock("me", I(0), {P({"foo"})}), Ok()));
   AdvanceClock(c(), 59);
   EXPECT_TRUE(Same(ReadLock({P({"foo"})}), A({B("me")})));
-  EXPECT_TRUE(Same(Lock("other", I(10), {P({"foo", "bar"})}),
-                   Refused("[foo bar] is not lockable")));
+  EXPECT_TRUE(
+      Same(Lock("other", I(10), {P({"foo", "bar"})}), Refused("[foo bar] is not lockable")));
   AdvanceClock(c(), 2);  // 61 s
   EXPECT_TRUE(Same(ReadLock({P({"foo"})}), A({Null()})));
   EXPECT_TRUE(Same(Renew("me", I(10), {P({"foo"})}), Refused("[foo] is held by None")));
@@ -231,8 +229,9 @@ TEST_F(LockTest, RenewWithDefaultTimeout) {
 }
 
 TEST_F(LockTest, DeleteNamespace) {
-  EXPECT_TRUE(Same(Lock("me", I(100), {P({"ns", "a"}), P({"ns", "b", "c"}), P({"other", "a"}),
-                                       P({"nsx", "a"}), P({"other", "ns"})}),
+  EXPECT_TRUE(Same(Lock("me", I(100),
+                        {P({"ns", "a"}), P({"ns", "b", "c"}), P({"other", "a"}), P({"nsx", "a"}),
+                         P({"other", "ns"})}),
                    Ok()));
   EXPECT_TRUE(Same(Call(c(), "delete_namespace", A({B("ns")})), I(0)));
   EXPECT_TRUE(Same(ReadLock({P({"ns", "a"}), P({"ns", "b", "c"}), P({"other", "a"}),
@@ -252,9 +251,9 @@ TEST_F(LockTest, BytesAndTextLabelsAreDifferent) {
   EXPECT_TRUE(Same(Lock("third", I(10), {A({T("a"), B("x")})}), Refused("[a x] is not lockable")));
   EXPECT_TRUE(Same(Lock("third", I(10), {A({B("b"), T("x")})}), Ok()));
   EXPECT_TRUE(Same(Lock("fourth", I(10), {A({B("b"), B("x")})}), Ok()));
-  EXPECT_TRUE(Same(ReadLock({A({B("a")}), A({T("a")}), A({B("b"), T("x")}), A({B("b"), B("x")}),
-                             A({B("b")})}),
-                   A({B("me"), B("other"), B("third"), B("fourth"), Null()})));
+  EXPECT_TRUE(Same(
+      ReadLock({A({B("a")}), A({T("a")}), A({B("b"), T("x")}), A({B("b"), B("x")}), A({B("b")})}),
+      A({B("me"), B("other"), B("third"), B("fourth"), Null()})));
   // Other label kinds are exact too: 1 is neither "1" nor 1.0.
   EXPECT_TRUE(Same(Lock("me", I(10), {A({I(1)}), A({T("1")}), A({D(1.0)})}), Ok()));
   // delete_namespace matches the prefix's type.
@@ -344,8 +343,8 @@ TEST_F(LockTest, PathsPrintLikeTheGoDaemon) {
   EXPECT_TRUE(Same(Lock("me", I(10), {A({T("txt"), B("byt"), I(7)})}), Ok()));
   EXPECT_TRUE(Same(Lock("x", I(10), {A({T("txt"), B("byt"), I(7)})}),
                    Refused("[txt byt 7] is not lockable")));
-  EXPECT_TRUE(Same(Unlock("x", {A({T("txt"), B("byt"), I(7)})}),
-                   Refused("[txt byt 7] is held by me")));
+  EXPECT_TRUE(
+      Same(Unlock("x", {A({T("txt"), B("byt"), I(7)})}), Refused("[txt byt 7] is held by me")));
 }
 
 TEST_F(LockTest, ManyLockersKeepIndependentTrees) {

@@ -49,8 +49,7 @@ inline Value Pair(Value a, Value b) { return Tup({std::move(a), std::move(b)}); 
 inline Value FalseMsg(std::string_view m) { return Pair(Bool(false), B(m)); }
 
 // A work-spec definition {name: b"name", extra...}.
-inline Value SpecDef(std::string_view name,
-                     std::vector<std::pair<std::string, Value>> extra = {}) {
+inline Value SpecDef(std::string_view name, std::vector<std::pair<std::string, Value>> extra = {}) {
   Value m = M({{"name", B(name)}});
   for (auto& [k, v] : extra) m.Set(B(k), v);
   return m;
@@ -79,8 +78,7 @@ inline double Now(Client& c) { return Call(c, "now").AsNumber().value_or(NAN); }
 // ---- raw framing (wire-level tests) ---------------------------------------------------------
 
 inline double SteadySeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // Tag 24 over a byte string holding the encoding of `msg`, as the Python client frames.

@@ -3,6 +3,7 @@
 // pipelining, batches, keyword params, the error form, id echo, now(), get_config, many
 // connections, SIGTERM and the value round-trip fixture of reference §2.3.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -17,8 +18,6 @@
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/cbor.h"
 #include "harness.h"
@@ -195,8 +194,8 @@ TEST_F(WireTest, ByteAndTextMethodNamesAndEnvelopeKeysAllWork) {
                                           << text_method << " text_spec=" << text_spec);
         ++id;
         Value spec = text_spec ? T("ws1") : B("ws1");
-        auto r = RawRoundTrip(*c_, Frame(Request(I(id), "count_work_units", A({spec}), text_keys,
-                                                 text_method)));
+        auto r = RawRoundTrip(
+            *c_, Frame(Request(I(id), "count_work_units", A({spec}), text_keys, text_method)));
         ASSERT_TRUE(r.ok()) << r.status().ToString();
         // Replies always use byte-string keys, whatever the request used.
         EXPECT_EQ(*r, M({{"id", I(id)}, {"result", Tup({IntMap({{1, 2}}), Null()})}}));
@@ -221,10 +220,10 @@ TEST_F(WireTest, CountWorkUnitsReplyBytesMatchPy) {
 
   RawConn raw(daemon_->port());
   ASSERT_TRUE(raw.ok());
-  const std::string request = Hex(
-      "D8 18 58 29 A3 42 69 64 01 46 6D 65 74 68 6F 64"
-      " 50 63 6F 75 6E 74 5F 77 6F 72 6B 5F 75 6E 69 74 73"
-      " 46 70 61 72 61 6D 73 81 43 77 73 31");
+  const std::string request =
+      Hex("D8 18 58 29 A3 42 69 64 01 46 6D 65 74 68 6F 64"
+          " 50 63 6F 75 6E 74 5F 77 6F 72 6B 5F 75 6E 69 74 73"
+          " 46 70 61 72 61 6D 73 81 43 77 73 31");
   ASSERT_EQ(request.size(), 45u);
   ASSERT_TRUE(raw.Send(request));
   const std::string expected =
@@ -238,15 +237,15 @@ TEST_F(WireTest, GetWorkReplyBytesMatchPy) {
   MakeSpec({{"wu1", M({{"x", I(1)}})}});
   RawConn raw(daemon_->port());
   ASSERT_TRUE(raw.ok());
-  const std::string request = Hex(
-      "D8 18 58 3F A3 42 69 64 02 46 6D 65 74 68 6F 64 48 67 65 74 5F 77 6F 72 6B 46 70 61 72"
-      " 61 6D 73 82 48 77 6F 72 6B 65 72 2D 31 A2 48 6D 61 78 5F 6A 6F 62 73 01 4A 6C 65 61 73"
-      " 65 5F 74 69 6D 65 19 03 84");
+  const std::string request =
+      Hex("D8 18 58 3F A3 42 69 64 02 46 6D 65 74 68 6F 64 48 67 65 74 5F 77 6F 72 6B 46 70 61 72"
+          " 61 6D 73 82 48 77 6F 72 6B 65 72 2D 31 A2 48 6D 61 78 5F 6A 6F 62 73 01 4A 6C 65 61 73"
+          " 65 5F 74 69 6D 65 19 03 84");
   ASSERT_EQ(request.size(), 67u);
   ASSERT_TRUE(raw.Send(request));
-  const std::string expected = Hex(
-      "D8 18 58 1F A2 42 69 64 02 46 72 65 73 75 6C 74 D8 80 82 D8 80 83 43 77 73 31 43 77 75"
-      " 31 A1 41 78 01 F6");
+  const std::string expected =
+      Hex("D8 18 58 1F A2 42 69 64 02 46 72 65 73 75 6C 74 D8 80 82 D8 80 83 43 77 73 31 43 77 75"
+          " 31 A1 41 78 01 F6");
   const std::string got = raw.ReadUpTo(expected.size(), 5.0);
   EXPECT_EQ(ToHex(got), ToHex(expected));
   EXPECT_EQ(raw.ReadUpTo(1, 0.1), "");  // nothing after the reply
@@ -259,14 +258,22 @@ TEST_F(WireTest, PipelineOfHundredMixedCallsAnsweredInOrder) {
   std::vector<std::pair<std::string, Value>> calls;
   for (int i = 0; i < 100; ++i) {
     switch (i % 5) {
-      case 0: calls.emplace_back("now", A()); break;
-      case 1: calls.emplace_back("count_work_units", A({B("ws1")})); break;
+      case 0:
+        calls.emplace_back("now", A());
+        break;
+      case 1:
+        calls.emplace_back("count_work_units", A({B("ws1")}));
+        break;
       case 2:
         calls.emplace_back("add_work_units",
                            A({B("ws1"), A({Tup({B("k" + std::to_string(i)), M({{"i", I(i)}})})})}));
         break;
-      case 3: calls.emplace_back("get_work_spec", A({B("ws1")})); break;
-      default: calls.emplace_back("no_such_method_" + std::to_string(i), A()); break;
+      case 3:
+        calls.emplace_back("get_work_spec", A({B("ws1")}));
+        break;
+      default:
+        calls.emplace_back("no_such_method_" + std::to_string(i), A());
+        break;
     }
   }
   auto replies = c_->Pipeline(calls);  // checks every reply id against its request
@@ -359,8 +366,7 @@ TEST_F(WireTest, NestedArrayInsideBatchGetsNestedReply) {
   Value expected = A({
       M({{"id", I(1)}, {"result", Tup({IntMap({{1, 1}}), Null()})}}),
       A({M({{"id", I(2)}, {"result", M({{"name", B("ws1")}})}}),
-         M({{"id", I(3)},
-            {"result", Tup({Bool(false), B("no such work_spec 'nope'")})}})}),
+         M({{"id", I(3)}, {"result", Tup({Bool(false), B("no such work_spec 'nope'")})}})}),
       M({{"id", I(4)}, {"result", Null()}}),
   });
   EXPECT_EQ(*r, expected) << r->ToDiagnostic();
@@ -378,7 +384,7 @@ TEST_F(WireTest, KeywordParams) {
 
   // Keyword order does not matter; an optional parameter may be left out.
   auto list = c_->Call("get_work_units", M({{"options", M({{"work_unit_keys", A({B("wu2")})}})},
-                                           {"work_spec_name", B("ws1")}}));
+                                            {"work_spec_name", B("ws1")}}));
   ASSERT_TRUE(list.ok()) << list.status().ToString();
   EXPECT_EQ(*list, Tup({A({Tup({B("wu2"), M({{"x", I(2)}})})}), Null()}));
   auto count = c_->Call("count_work_units", M({{"work_spec_name", B("ws1")}}));
@@ -436,9 +442,9 @@ TEST_F(WireTest, WrongArityIsInvalidArgumentAndConnectionStaysUsable) {
 
 TEST_F(WireTest, UnknownKeywordArgumentIsInvalidArgument) {
   MakeSpec({{"wu1", M({})}});
-  auto r = RawRoundTrip(
-      *c_, Frame(Request(I(12), "count_work_units",
-                         M({{"work_spec_name", B("ws1")}, {"colour", B("blue")}}))));
+  auto r =
+      RawRoundTrip(*c_, Frame(Request(I(12), "count_work_units",
+                                      M({{"work_spec_name", B("ws1")}, {"colour", B("blue")}}))));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const std::string msg = ErrorMessage(*r);
   EXPECT_TRUE(StartsWith(msg, "InvalidArgument:")) << r->ToDiagnostic();
@@ -472,8 +478,8 @@ TEST_F(WireTest, AnyRequestIdIsEchoedUnchanged) {
   Value map_id = Value::Map();
   map_id.AppendEntry(T("seq"), I(3));
   map_id.AppendEntry(B("who"), Tup({B("a"), I(-1)}));
-  const std::vector<Value> ids = {T("req-1"), T("fü"), map_id, B("\x00\xff"), I(-7),
-                                  A({I(1), T("x")}), D(2.5), Null(), I(0)};
+  const std::vector<Value> ids = {T("req-1"),        T("fü"), map_id, B("\x00\xff"), I(-7),
+                                  A({I(1), T("x")}), D(2.5),  Null(), I(0)};
   for (const Value& id : ids) {
     SCOPED_TRACE(id.ToDiagnostic());
     auto ok = RawRoundTrip(*c_, Frame(Request(id, "now", A())));
@@ -648,8 +654,7 @@ TEST_F(WireTest, SigtermDuringPipelineKeepsEveryAcknowledgedChange) {
   for (int i = 0; i < kCalls; ++i) {
     char key[16];
     std::snprintf(key, sizeof key, "k%05d", i);
-    frames +=
-        Frame(Request(I(i + 1), "add_work_units", A({B("ws1"), A({Tup({B(key), M({})})})})));
+    frames += Frame(Request(I(i + 1), "add_work_units", A({B("ws1"), A({Tup({B(key), M({})})})})));
   }
   ASSERT_TRUE(c_->SendRaw(frames).ok());
   int stop_status = -2;
@@ -681,9 +686,9 @@ TEST_F(WireTest, SigtermDuringPipelineKeepsEveryAcknowledgedChange) {
     Value keys = A({B("k00000"), B(last), B(next)});
     auto units = c->Call("get_work_units", A({B("ws1"), M({{"work_unit_keys", keys}})}));
     ASSERT_TRUE(units.ok());
-    EXPECT_EQ(*units, Tup({A({Tup({B("k00000"), M({})}), Tup({B(last), M({})}),
-                              Tup({B(next), Null()})}),
-                           Null()}));
+    EXPECT_EQ(*units,
+              Tup({A({Tup({B("k00000"), M({})}), Tup({B(last), M({})}), Tup({B(next), Null()})}),
+                   Null()}));
   }
   auto check = c->Call("_test_check");
   ASSERT_TRUE(check.ok());
@@ -723,9 +728,9 @@ TEST_F(WireTest, HalfClosedClientStillGetsItsReplies) {
   MakeSpec({{"wu1", M({})}});
   RawConn raw(daemon_->port());
   ASSERT_TRUE(raw.ok());
-  const std::string frames = Frame(Request(I(1), "count_work_units", A({B("ws1")}))) +
-                             Frame(Request(I(2), "add_work_units",
-                                           A({B("ws1"), A({Tup({B("wu2"), M({})})})})));
+  const std::string frames =
+      Frame(Request(I(1), "count_work_units", A({B("ws1")}))) +
+      Frame(Request(I(2), "add_work_units", A({B("ws1"), A({Tup({B("wu2"), M({})})})})));
   ASSERT_TRUE(raw.Send(frames));
   raw.ShutdownWrite();  // the Python client never does this, but a script using nc might
   const std::string expected =

@@ -47,7 +47,7 @@ inline constexpr int kFailed = 5;
 // ---- parameter and result types -----------------------------------------------------------
 
 struct ListWorkSpecsOptions {
-  std::optional<Value> start;   // inclusive spec name to start at
+  std::optional<Value> start;  // inclusive spec name to start at
   std::optional<int64_t> limit;
 };
 

@@ -29,10 +29,10 @@ using coordinated::StatusOr;
 using coordinated::Value;
 
 struct ClientOptions {
-  std::string address;             // host:port; empty = $COORDINATE_ADDR or 127.0.0.1:5932
-  double timeout_seconds = 30;     // connect and per-reply timeout
-  int retries = 5;                 // reconnect+resend attempts after a transport failure
-  double base_retry_seconds = 0.5; // first back-off; doubles each attempt
+  std::string address;              // host:port; empty = $COORDINATE_ADDR or 127.0.0.1:5932
+  double timeout_seconds = 30;      // connect and per-reply timeout
+  int retries = 5;                  // reconnect+resend attempts after a transport failure
+  double base_retry_seconds = 0.5;  // first back-off; doubles each attempt
   coordinated::DecodeLimits limits;
   // Non-empty: every new connection (the first and each reconnect) calls auth(auth_token)
   // before anything else; a refused token fails Connect and the call with kUnauthenticated,

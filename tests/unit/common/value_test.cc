@@ -453,7 +453,8 @@ TEST(ValueDiagnosticTest, NestedValueRendersEveryLevel) {
 }
 
 TEST(ValueDiagnosticTest, IntegralDoubleIsDistinguishableFromInt) {
-  // RFC 8949 section 8: a floating-point number always has a decimal point or an exponent. expected \"1.0\"";
+  // RFC 8949 section 8: a floating-point number always has a decimal point or an exponent. expected
+  // \"1.0\"";
   EXPECT_EQ(Value::Double(1.0).ToDiagnostic(), "1.0");
   EXPECT_NE(Value::Array({Value::Int(1)}).ToDiagnostic(),
             Value::Array({Value::Double(1.0)}).ToDiagnostic());

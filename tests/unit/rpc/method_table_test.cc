@@ -1,11 +1,12 @@
 // The method registry and argument binding.
+#include "rpc/method_table.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "common/cbor.h"
 #include "rpc/envelope.h"
-#include "rpc/method_table.h"
 
 namespace coordinated::rpc {
 namespace {
@@ -20,14 +21,34 @@ TEST(MethodTableTest, NamesAreUniqueAndRequiredFitsParams) {
 }
 
 TEST(MethodTableTest, EveryContractMethodIsRegistered) {
-  for (const char* name :
-       {"set_work_spec", "get_work_spec", "list_work_specs", "del_work_spec", "clear",
-        "control_work_spec", "get_work_spec_meta", "add_work_units", "get_work_units",
-        "get_work_unit_status", "count_work_units", "prioritize_work_units", "del_work_units",
-        "update_work_unit", "archive", "get_work", "worker_heartbeat", "worker_unregister",
-        "list_worker_modes", "get_worker_info", "mode_counts", "worker_stats",
-        "get_child_work_units", "get_config", "now", "set_mode", "get_mode",
-        "get_work_unit_attempts"}) {
+  for (const char* name : {"set_work_spec",
+                           "get_work_spec",
+                           "list_work_specs",
+                           "del_work_spec",
+                           "clear",
+                           "control_work_spec",
+                           "get_work_spec_meta",
+                           "add_work_units",
+                           "get_work_units",
+                           "get_work_unit_status",
+                           "count_work_units",
+                           "prioritize_work_units",
+                           "del_work_units",
+                           "update_work_unit",
+                           "archive",
+                           "get_work",
+                           "worker_heartbeat",
+                           "worker_unregister",
+                           "list_worker_modes",
+                           "get_worker_info",
+                           "mode_counts",
+                           "worker_stats",
+                           "get_child_work_units",
+                           "get_config",
+                           "now",
+                           "set_mode",
+                           "get_mode",
+                           "get_work_unit_attempts"}) {
     EXPECT_NE(FindMethod(name, false), nullptr) << name;
   }
 }
@@ -98,8 +119,8 @@ TEST(EnvelopeTest, ParseRequestRejectsBadShapes) {
   Value no_method = Value::Map();
   no_method.AppendEntry(Value::Bytes("id"), Value::UInt(1));
   EXPECT_FALSE(ParseRequest(no_method).ok());
-  Value bad_params = MapOf({{"id", Value::UInt(1)}, {"method", Value::Bytes("now")},
-                            {"params", Value::UInt(3)}});
+  Value bad_params =
+      MapOf({{"id", Value::UInt(1)}, {"method", Value::Bytes("now")}, {"params", Value::UInt(3)}});
   auto r = ParseRequest(bad_params);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("don't understand params"), std::string::npos);

@@ -36,8 +36,8 @@ void ExpectRoundTrip(const Value& v) {
   Json parsed = Json::parse(line);
   auto back = ValueFromJson(parsed);
   ASSERT_TRUE(back.ok()) << line << ": " << back.status().ToString();
-  EXPECT_EQ(Enc(*back), Enc(v)) << "value " << v.ToDiagnostic() << "\njson " << line
-                                << "\nback " << back->ToDiagnostic();
+  EXPECT_EQ(Enc(*back), Enc(v)) << "value " << v.ToDiagnostic() << "\njson " << line << "\nback "
+                                << back->ToDiagnostic();
 }
 
 std::string JsonOf(const Value& v) { return JsonLine(ValueToJson(v)); }
@@ -49,15 +49,31 @@ Value MapFrom(std::vector<std::pair<Value, Value>> entries) {
 }
 
 TEST(ValueJsonTest, ScalarsRoundTrip) {
-  for (const Value& v : {
-           Value::Null(), Value::Undefined(), Value::Bool(true), Value::Bool(false), U(0), U(1),
-           U(std::numeric_limits<uint64_t>::max()), Value::Int(-1),
-           Value::Int(std::numeric_limits<int64_t>::min()),
-           Value::NegIntArg(std::numeric_limits<uint64_t>::max()),  // -2^64
-           Value::NegIntArg(uint64_t{1} << 63),                      // -2^63 - 1
-           D(0.0), D(-0.0), D(1.0), D(0.1), D(-2.5), D(1e300), D(5e-324), D(1e16), D(123456789.125),
-           D(std::numeric_limits<double>::infinity()), D(-std::numeric_limits<double>::infinity()),
-           D(std::numeric_limits<double>::quiet_NaN()), Value::Simple(16), Value::Simple(255)}) {
+  for (const Value& v : {Value::Null(),
+                         Value::Undefined(),
+                         Value::Bool(true),
+                         Value::Bool(false),
+                         U(0),
+                         U(1),
+                         U(std::numeric_limits<uint64_t>::max()),
+                         Value::Int(-1),
+                         Value::Int(std::numeric_limits<int64_t>::min()),
+                         Value::NegIntArg(std::numeric_limits<uint64_t>::max()),  // -2^64
+                         Value::NegIntArg(uint64_t{1} << 63),                     // -2^63 - 1
+                         D(0.0),
+                         D(-0.0),
+                         D(1.0),
+                         D(0.1),
+                         D(-2.5),
+                         D(1e300),
+                         D(5e-324),
+                         D(1e16),
+                         D(123456789.125),
+                         D(std::numeric_limits<double>::infinity()),
+                         D(-std::numeric_limits<double>::infinity()),
+                         D(std::numeric_limits<double>::quiet_NaN()),
+                         Value::Simple(16),
+                         Value::Simple(255)}) {
     ExpectRoundTrip(v);
   }
 }
@@ -71,10 +87,11 @@ TEST(ValueJsonTest, NanPayloadKept) {
 }
 
 TEST(ValueJsonTest, StringsRoundTrip) {
-  for (const Value& v : {B(""), T(""), B("plain"), T("plain"), T("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
-                         B("caf\xc3\xa9"), B(std::string("nul\0byte", 8)), B("\xff\xfe\x80"),
-                         T("\xc3\x28"), T("\xed\xa0\x80"), B("\xe0\x80\xaf"), T("\x1b[31mred"),
-                         B("$bytes"), T("$tuple"), T("line\nbreak\t\"quoted\"\\")}) {
+  for (const Value& v :
+       {B(""), T(""), B("plain"), T("plain"), T("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+        B("caf\xc3\xa9"), B(std::string("nul\0byte", 8)), B("\xff\xfe\x80"), T("\xc3\x28"),
+        T("\xed\xa0\x80"), B("\xe0\x80\xaf"), T("\x1b[31mred"), B("$bytes"), T("$tuple"),
+        T("line\nbreak\t\"quoted\"\\")}) {
     ExpectRoundTrip(v);
   }
 }
@@ -91,7 +108,8 @@ TEST(ValueJsonTest, GoldenForms) {
             R"({"$int":"-18446744073709551616"})");
   EXPECT_EQ(JsonOf(D(std::numeric_limits<double>::infinity())), R"({"$float":"inf"})");
   EXPECT_EQ(JsonOf(Value::Tuple({U(1), B("x")})), R"({"$tuple":[1,{"$bytes":"x"}]})");
-  EXPECT_EQ(JsonOf(Value::Uuid(std::string("\x12\x34\x56\x78\x9a\xbc\xde\xf0\x01\x23\x45\x67\x89\xab\xcd\xef", 16))),
+  EXPECT_EQ(JsonOf(Value::Uuid(std::string(
+                "\x12\x34\x56\x78\x9a\xbc\xde\xf0\x01\x23\x45\x67\x89\xab\xcd\xef", 16))),
             R"({"$uuid":"12345678-9abc-def0-0123-456789abcdef"})");
   EXPECT_EQ(JsonOf(Value::Tag(1, U(7))), R"({"$tag":1,"value":7})");
   EXPECT_EQ(JsonOf(MapFrom({{T("b"), U(1)}, {T("a"), U(2)}})), R"({"b":1,"a":2})");
@@ -102,23 +120,26 @@ TEST(ValueJsonTest, GoldenForms) {
 
 TEST(ValueJsonTest, ContainersRoundTrip) {
   const Value uuid = Value::Uuid(std::string(16, '\x42'));
-  for (const Value& v : {
-           Value::Array(), Value::Tuple(), Value::Map(),
-           Value::Array({U(1), D(1.0), T("1"), B("1"), Value::Null()}),
-           Value::Tuple({Value::Tuple({U(1)}), Value::Array({Value::Tuple()})}),
-           MapFrom({{T("z"), U(1)}, {T("a"), U(2)}, {T("m"), Value::Map()}}),   // order kept
-           MapFrom({{B("k1"), B("v")}, {B("k2"), Value::Tuple({B("x"), D(2.0)})}}),
-           MapFrom({{B("k"), U(1)}, {T("k"), U(2)}}),                           // mixed kinds
-           MapFrom({{T("dup"), U(1)}, {T("dup"), U(2)}}),                       // duplicates
-           MapFrom({{B("dup"), U(1)}, {B("dup"), U(2)}}),
-           MapFrom({{T("$bytes"), T("not a wrapper")}}),                        // '$' keys
-           MapFrom({{B("$tuple"), U(1)}}),
-           MapFrom({{U(1), U(2)}, {Value::Int(-3), D(0.5)}, {Value::Tuple({U(1), U(2)}), B("t")},
-                    {Value::Null(), Value::Bool(true)}, {D(1.5), T("f")}, {uuid, uuid}}),
-           MapFrom({{B("\xff\xfe"), T("bad key")}}),
-           Value::Tag(37, B("short")),                                          // not a UUID
-           Value::Tag(24, B(Enc(U(5)))), Value::Tag(1000, MapFrom({{T("a"), Value::Tag(2, B("x"))}})),
-           uuid}) {
+  for (const Value& v :
+       {Value::Array(), Value::Tuple(), Value::Map(),
+        Value::Array({U(1), D(1.0), T("1"), B("1"), Value::Null()}),
+        Value::Tuple({Value::Tuple({U(1)}), Value::Array({Value::Tuple()})}),
+        MapFrom({{T("z"), U(1)}, {T("a"), U(2)}, {T("m"), Value::Map()}}),  // order kept
+        MapFrom({{B("k1"), B("v")}, {B("k2"), Value::Tuple({B("x"), D(2.0)})}}),
+        MapFrom({{B("k"), U(1)}, {T("k"), U(2)}}),      // mixed kinds
+        MapFrom({{T("dup"), U(1)}, {T("dup"), U(2)}}),  // duplicates
+        MapFrom({{B("dup"), U(1)}, {B("dup"), U(2)}}),
+        MapFrom({{T("$bytes"), T("not a wrapper")}}),  // '$' keys
+        MapFrom({{B("$tuple"), U(1)}}),
+        MapFrom({{U(1), U(2)},
+                 {Value::Int(-3), D(0.5)},
+                 {Value::Tuple({U(1), U(2)}), B("t")},
+                 {Value::Null(), Value::Bool(true)},
+                 {D(1.5), T("f")},
+                 {uuid, uuid}}),
+        MapFrom({{B("\xff\xfe"), T("bad key")}}), Value::Tag(37, B("short")),  // not a UUID
+        Value::Tag(24, B(Enc(U(5)))), Value::Tag(1000, MapFrom({{T("a"), Value::Tag(2, B("x"))}})),
+        uuid}) {
     ExpectRoundTrip(v);
   }
 }
@@ -127,17 +148,17 @@ TEST(ValueJsonTest, PlainJsonDecodes) {
   auto v = ValueFromJson(Json::parse(R"({"a": [1, -2, 2.5, "s", null, true], "b": {}})"));
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   Value want = MapFrom({{T("a"), Value::Array({U(1), Value::Int(-2), D(2.5), T("s"), Value::Null(),
-                                              Value::Bool(true)})},
+                                               Value::Bool(true)})},
                         {T("b"), Value::Map()}});
   EXPECT_EQ(Enc(*v), Enc(want));
 }
 
 TEST(ValueJsonTest, RejectsMalformedForms) {
-  for (const char* bad : {R"({"$what": 1})", R"({"$bytes": 1})", R"({"$base64": "abc"})",
-                          R"({"$base64": "a*=="})", R"({"$uuid": "nope"})", R"({"$float": "big"})",
-                          R"({"$int": "12x"})", R"({"$int": "-18446744073709551617"})",
-                          R"({"$map": [[1]]})", R"({"$tuple": {}})", R"({"$bytes": "a", "$x": 1})",
-                          R"({"$simple": 256})", R"({"$tag": -1, "value": 1})"}) {
+  for (const char* bad :
+       {R"({"$what": 1})", R"({"$bytes": 1})", R"({"$base64": "abc"})", R"({"$base64": "a*=="})",
+        R"({"$uuid": "nope"})", R"({"$float": "big"})", R"({"$int": "12x"})",
+        R"({"$int": "-18446744073709551617"})", R"({"$map": [[1]]})", R"({"$tuple": {}})",
+        R"({"$bytes": "a", "$x": 1})", R"({"$simple": 256})", R"({"$tag": -1, "value": 1})"}) {
     auto v = ValueFromJson(Json::parse(bad));
     EXPECT_FALSE(v.ok()) << bad << " decoded as " << v->ToDiagnostic();
   }
@@ -188,8 +209,8 @@ class DumpStoreTest : public CoordinatorTest {
   // Specs and units of every status and value kind.
   void Populate() {
     Spec("plain");
-    SetSpec(coordinated::MapOf({{"name", T("t\xc3\xa9xt")}, {"then", B("plain")},
-                                {"weight", U(3)}, {"f", D(2.0)}}));
+    SetSpec(coordinated::MapOf(
+        {{"name", T("t\xc3\xa9xt")}, {"then", B("plain")}, {"weight", U(3)}, {"f", D(2.0)}}));
     Add("plain", {Item(B("a"), coordinated::MapOf({{"x", Value::Tuple({U(1), D(1.0)})}})),
                   Item(T("caf\xc3\xa9"), Value::Map(), coordinated::MapOf({{"priority", D(5)}})),
                   Item(B("\xff\x01"), Value::Array({Value::Uuid(std::string(16, '\x07'))})),
@@ -197,16 +218,22 @@ class DumpStoreTest : public CoordinatorTest {
                   Item(B("done")), Item(B("bad")), Item(B("held"))});
     Work("w1", 1, 300, std::vector<std::string>{"plain"});  // leases the best: café
     Finish("plain", "a");
-    Update("plain", B("bad"), coordinated::MapOf({{"status", U(storage::kFailed)},
-                                                  {"data", coordinated::MapOf({{"traceback", B("boom")}})}}));
-    auto r = coord_->AddDependentWorkUnits(Value::Tuple({T("t\xc3\xa9xt"), B("child"), Value::Null()}),
-                                           Value::Tuple({B("plain"), B("held"), Value::Null()}),
-                                           Value::Bool(true));
+    Update("plain", B("bad"),
+           coordinated::MapOf({{"status", U(storage::kFailed)},
+                               {"data", coordinated::MapOf({{"traceback", B("boom")}})}}));
+    auto r = coord_->AddDependentWorkUnits(
+        Value::Tuple({T("t\xc3\xa9xt"), B("child"), Value::Null()}),
+        Value::Tuple({B("plain"), B("held"), Value::Null()}), Value::Bool(true));
     ASSERT_TRUE(r.ok() && r->first) << (r.ok() ? r->second : r.status().ToString());
-    ASSERT_TRUE(coord_->WorkerHeartbeat(B("w1"), B("RUN"), U(600), coordinated::MapOf({{"host", B("h")}}),
-                                        Value::Null()).ok());
-    ASSERT_TRUE(coord_->WorkerHeartbeat(T("child"), T("IDLE"), D(60.5), Value::Map(), B("w1")).ok());
-    ASSERT_TRUE(coord_->Lock(B("locker"), U(30), Value::Array({Value::Array({B("ns"), T("x"), U(3)})})).ok());
+    ASSERT_TRUE(coord_
+                    ->WorkerHeartbeat(B("w1"), B("RUN"), U(600),
+                                      coordinated::MapOf({{"host", B("h")}}), Value::Null())
+                    .ok());
+    ASSERT_TRUE(
+        coord_->WorkerHeartbeat(T("child"), T("IDLE"), D(60.5), Value::Map(), B("w1")).ok());
+    ASSERT_TRUE(
+        coord_->Lock(B("locker"), U(30), Value::Array({Value::Array({B("ns"), T("x"), U(3)})}))
+            .ok());
     ASSERT_TRUE(coord_->SetMode("IDLE").ok());
     Check("populated");
   }

@@ -63,15 +63,16 @@ class FsyncFailureTest : public ::testing::Test {
   };
   void SubmitAdd(Call* call, bool accepted = true) {
     EXPECT_EQ(accepted, seq_->Submit(
-        [this, call] {
-          call->ran = true;
-          call->result = coord_->AddWorkUnits(B("s"), Value::Array({Item(B(call->key))}));
-        },
-        [this, call] {
-          std::lock_guard<std::mutex> l(mu_);
-          call->acked = true;
-          cv_.notify_all();
-        }));
+                            [this, call] {
+                              call->ran = true;
+                              call->result =
+                                  coord_->AddWorkUnits(B("s"), Value::Array({Item(B(call->key))}));
+                            },
+                            [this, call] {
+                              std::lock_guard<std::mutex> l(mu_);
+                              call->acked = true;
+                              cv_.notify_all();
+                            }));
   }
   // Waits (at most 10 s) until `pred` holds under the lock.
   template <typename Pred>

@@ -178,8 +178,9 @@ TEST(RecordsTest, UnitRecordWithoutBlockersStillDecodes) {
   EXPECT_EQ(old->attempts, 2u);
   EXPECT_EQ(old->expiries, 1u);
   EXPECT_EQ(old->blockers, 0u);
-  auto v1 = DecodeUnit(Hex("8b 01 f4 01 fb 0000000000000000 a0 f6 f6"
-                           "fb 0000000000000000 00 00 00"));
+  auto v1 =
+      DecodeUnit(Hex("8b 01 f4 01 fb 0000000000000000 a0 f6 f6"
+                     "fb 0000000000000000 00 00 00"));
   ASSERT_TRUE(v1.ok()) << v1.status().ToString();
   EXPECT_EQ(v1->status, kAvailable);
   EXPECT_EQ(v1->available_since, 0);
