@@ -55,13 +55,19 @@ done
 addr="$(cat "$work/ready")"
 echo "soak: coordinated pid $daemon_pid at $addr, $minutes min, W=$workers, sync $sync"
 
-# Sampler: seconds since start, RSS in KiB, open fds.
+# Sampler: seconds since start, RSS in KiB, open fds, of which sockets, of which RocksDB table
+# files (.sst: RocksDB keeps every table file of the store open, so their count follows the
+# data, which grows by 20,000 units a round), data directory size in KiB.
 (
   start=$(date +%s)
   while kill -0 "$daemon_pid" 2>/dev/null; do
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$daemon_pid/status" 2>/dev/null || echo 0)
-    fds=$(ls "/proc/$daemon_pid/fd" 2>/dev/null | wc -l)
-    echo "$(( $(date +%s) - start )) $rss $fds" >>"$work/samples"
+    links=$(find "/proc/$daemon_pid/fd" -mindepth 1 -printf '%l\n' 2>/dev/null || true)
+    fds=$(printf '%s\n' "$links" | grep -c . || true)
+    socks=$(printf '%s\n' "$links" | grep -c '^socket:' || true)
+    ssts=$(printf '%s\n' "$links" | grep -c '\.sst$' || true)
+    disk=$(du -sk "$work/data" 2>/dev/null | awk '{print $1}')
+    echo "$(( $(date +%s) - start )) $rss $fds $socks $ssts ${disk:-0}" >>"$work/samples"
     sleep 5
   done
 ) &
@@ -75,7 +81,9 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
     | sed 's/^/  /'
   "$bench" --addr "$addr" mixed --workers "$workers" --duration "$round" | sed 's/^/  /'
   rounds=$((rounds + 1))
-  tail -1 "$work/samples" | awk '{printf "  t=%ss rss=%.1f MiB fds=%s\n", $1, $2 / 1024, $3}'
+  tail -1 "$work/samples" |
+    awk '{printf "  t=%ss rss=%.1f MiB fds=%s (sockets %s, table files %s) data=%.0f MiB\n",
+          $1, $2 / 1024, $3, $4, $5, $6 / 1024}'
 done
 
 kill "$sampler_pid" 2>/dev/null || true
@@ -91,7 +99,7 @@ fi
 
 python3 - "$work/samples" "$rounds" <<'PY'
 import sys
-rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 3]
+rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 6]
 half = [r for r in rows if r[0] >= rows[-1][0] / 2] if rows else []
 def slope(xs, ys):
     n = len(xs)
@@ -105,8 +113,11 @@ print("soak: %s rounds, %d samples; RSS start %.1f MiB, max %.1f MiB, end %.1f M
       "fds start %d, max %d, end %d" % (
           sys.argv[2], len(rows), rows[0][1] / 1024, max(r[1] for r in rows) / 1024,
           rows[-1][1] / 1024, rows[0][2], max(r[2] for r in rows), rows[-1][2]))
-print("soak: second half slopes: RSS %+.2f MiB/min, fds %+.2f /min" % (
-    slope(t, [r[1] / 1024 for r in half]), slope(t, [r[2] for r in half])))
+print("soak: second half slopes: RSS %+.2f MiB/min, fds %+.2f /min (sockets %+.2f /min, "
+      "table files %+.2f /min, other %+.2f /min), data %+.2f MiB/min" % (
+    slope(t, [r[1] / 1024 for r in half]), slope(t, [r[2] for r in half]),
+    slope(t, [r[3] for r in half]), slope(t, [r[4] for r in half]),
+    slope(t, [r[2] - r[3] - r[4] for r in half]), slope(t, [r[5] / 1024 for r in half])))
 PY
 
 "$admin" --data-dir "$work/data" check
