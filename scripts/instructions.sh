@@ -51,12 +51,12 @@ for daemon in "${daemons[@]}"; do
     sleep 0.1
   done
   addr="$(cat "$work/ready")"
-  callgrind_control -z "$pid" >/dev/null  # count from here
+  callgrind_control -z "$pid" >/dev/null 2>&1  # count from here
   "$bench" --addr "$addr" --no-floor add --count "$units" --batch 1000 >/dev/null
-  callgrind_control -d "$pid" >/dev/null  # part 1: the adds
+  callgrind_control -d "$pid" >/dev/null 2>&1  # part 1: the adds
   out="$("$bench" --addr "$addr" --no-floor do --workers "$workers" --batch "$k" \
     --duration "$seconds" | tail -1)"
-  callgrind_control -d "$pid" >/dev/null  # part 2: the claims and finishes
+  callgrind_control -d "$pid" >/dev/null 2>&1  # part 2: the claims and finishes
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   done_units="$(echo "$out" | grep -o '[0-9]* units/s' | cut -d' ' -f1)"

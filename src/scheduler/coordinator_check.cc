@@ -73,6 +73,11 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
         int status = 0;
         auto d = ic.with_status ? storage::DecodeStatusIndexKey(idx->key(), &status)
                                 : storage::DecodeIndexKey(idx->key());
+        if (!d.valid) {
+          problems.push_back(fmt::format("spec {}: malformed {} index key {}", name, ic.what,
+                                         Printable(idx->key())));
+          continue;
+        }
         std::string v;
         if (!store_->Get(Cf::kUnits, keys::Unit(spec->id, d.unit_key), &v).ok()) {
           problems.push_back(fmt::format("spec {}: {} entry for missing unit {}", name, ic.what,

@@ -167,6 +167,10 @@ size_t DecodeUnitRef(std::string_view k, SpecId* spec, std::string_view* key) {
 
 DecodedIndexKey DecodeIndexKey(std::string_view k) {
   DecodedIndexKey d;
+  if (k.size() < 12) {
+    d.valid = false;
+    return d;
+  }
   d.spec = GetU32(k);
   d.number = GetU64(k.substr(4));
   d.unit_key = k.substr(12);
@@ -175,6 +179,11 @@ DecodedIndexKey DecodeIndexKey(std::string_view k) {
 
 DecodedIndexKey DecodeStatusIndexKey(std::string_view k, int* status) {
   DecodedIndexKey d;
+  if (k.size() < 13) {
+    d.valid = false;
+    *status = -1;
+    return d;
+  }
   d.spec = GetU32(k);
   *status = static_cast<uint8_t>(k[4]);
   d.number = GetU64(k.substr(5));

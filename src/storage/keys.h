@@ -71,14 +71,17 @@ struct DecodedIndexKey {
   SpecId spec = 0;
   uint64_t number = 0;  // priority image or time key, by column family
   std::string_view unit_key;
+  bool valid = true;  // false: the key was too short to hold its fixed fields (a damaged store)
 };
 // Splits a unit reference at the start of `k` (as written by UnitRef); returns its length,
 // 0 when malformed.
 size_t DecodeUnitRef(std::string_view k, SpecId* spec, std::string_view* key);
 
-// For kReady/kDelayed/kLeases/kWaiting keys (spec, 8 bytes, unit key).
+// For kReady/kDelayed/kLeases/kWaiting keys (spec, 8 bytes, unit key). A key shorter than
+// 12 bytes decodes as {valid = false} with zero fields; nothing past its end is read.
 DecodedIndexKey DecodeIndexKey(std::string_view k);
-// For kByStatus/kCompleted keys (spec, status byte, 8 bytes, unit key).
+// For kByStatus/kCompleted keys (spec, status byte, 8 bytes, unit key). A key shorter than 13
+// bytes decodes as {valid = false}, status -1.
 DecodedIndexKey DecodeStatusIndexKey(std::string_view k, int* status);
 
 }  // namespace coordinated::storage

@@ -4,9 +4,10 @@
 //
 // The whole input is handed to every Decode* function. Errors are fine; a record that decodes
 // must re-encode to bytes that decode again and re-encode to the same bytes (the encoding of a
-// decoded record is a fixed point). Inputs long enough to be index keys (12 bytes, 13 with a
-// status byte: the documented layouts) go through DecodeIndexKey and DecodeStatusIndexKey,
-// whose parts must reassemble the key; every input goes through DecodeUnitRef, which must
+// decoded record is a fixed point). Every input goes through DecodeIndexKey and
+// DecodeStatusIndexKey: a key long enough for the layout (12 bytes, 13 with the status byte)
+// must decode as valid into parts that reassemble it, a shorter one as invalid; every input
+// goes through DecodeUnitRef, which must
 // either refuse it or return a reference UnitRef rebuilds byte for byte.
 #include <cstddef>
 #include <cstdint>
@@ -46,8 +47,18 @@ void CheckKeys(std::string_view k) {
       FuzzDie(kTarget, "DecodeUnitRef: UnitRef does not rebuild the reference");
     }
   }
+  if (k.size() < 12 && storage::DecodeIndexKey(k).valid) {
+    FuzzDie(kTarget, "DecodeIndexKey: a short key decoded as valid");
+  }
+  if (k.size() < 13) {
+    int status = 0;
+    if (storage::DecodeStatusIndexKey(k, &status).valid || status != -1) {
+      FuzzDie(kTarget, "DecodeStatusIndexKey: a short key decoded as valid");
+    }
+  }
   if (k.size() >= 12) {
     const storage::DecodedIndexKey d = storage::DecodeIndexKey(k);
+    if (!d.valid) FuzzDie(kTarget, "DecodeIndexKey: a full-length key decoded as invalid");
     std::string rebuilt;
     storage::PutU32(&rebuilt, d.spec);
     storage::PutU64(&rebuilt, d.number);
@@ -57,6 +68,7 @@ void CheckKeys(std::string_view k) {
   if (k.size() >= 13) {
     int status = -1;
     const storage::DecodedIndexKey d = storage::DecodeStatusIndexKey(k, &status);
+    if (!d.valid) FuzzDie(kTarget, "DecodeStatusIndexKey: a full-length key decoded as invalid");
     if (status < 0 || status > 255) FuzzDie(kTarget, "DecodeStatusIndexKey: status not a byte");
     std::string rebuilt;
     storage::PutU32(&rebuilt, d.spec);

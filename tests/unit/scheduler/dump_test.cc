@@ -394,6 +394,25 @@ TEST_F(DumpStoreTest, RepairRebuildsDerivedData) {
   (void)before;
 }
 
+TEST_F(DumpStoreTest, CheckReportsAShortIndexKeyAndRepairRemovesIt) {
+  Populate();
+  coord_.reset();
+  // A damaged store: a ready entry of spec 1 with nothing after the spec id and two bytes.
+  storage::WriteBatch b;
+  b.Put(storage::Cf::kReady, storage::keys::Spec(1) + std::string("\x01\x02", 2), "");
+  ASSERT_TRUE(store()->Write(b).ok());
+  MakeCoordinator();
+  const auto problems = coord_->CheckConsistency();
+  bool reported = false;
+  for (const auto& p : problems) reported |= p.find("malformed ready index key") != p.npos;
+  EXPECT_TRUE(reported) << Join(problems);
+  coord_.reset();
+  auto report = RepairStore(store());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  MakeCoordinator();
+  EXPECT_TRUE(coord_->CheckConsistency().empty()) << Join(coord_->CheckConsistency());
+}
+
 TEST_F(DumpStoreTest, RepairFixesBlockerCounts) {
   Populate();
   coord_.reset();

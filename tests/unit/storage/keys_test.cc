@@ -607,6 +607,30 @@ TEST(KeysPropertyTest, DecodeIndexKeyRoundTrips) {
   }
 }
 
+TEST(KeysTest, ShortIndexKeysDecodeAsInvalidWithoutReadingPastTheEnd) {
+  // Every prefix of a well-formed key that is too short for the fixed fields is refused; the
+  // decoders only ever see such keys in a damaged store (coordinate-admin check).
+  const std::string rk = keys::Ready(7, 1.5, "u");
+  for (size_t n = 0; n < 12; ++n) {
+    const std::string shorter = rk.substr(0, n);  // a copy: ASan flags any read past it
+    DecodedIndexKey d = DecodeIndexKey(shorter);
+    EXPECT_FALSE(d.valid) << n;
+    EXPECT_TRUE(d.unit_key.empty());
+  }
+  EXPECT_TRUE(DecodeIndexKey(rk.substr(0, 12)).valid);  // spec and number, empty unit key
+  const std::string bk = keys::ByStatus(7, 2, 1.5, "u");
+  for (size_t n = 0; n < 13; ++n) {
+    const std::string shorter = bk.substr(0, n);
+    int status = 9;
+    DecodedIndexKey d = DecodeStatusIndexKey(shorter, &status);
+    EXPECT_FALSE(d.valid) << n;
+    EXPECT_EQ(status, -1);
+  }
+  int status = 0;
+  EXPECT_TRUE(DecodeStatusIndexKey(bk, &status).valid);
+  EXPECT_EQ(status, 2);
+}
+
 TEST(KeysTest, DecodeKeepsBinaryUnitKeysIntact) {
   const std::string key("\x00\xff\x00", 3);
   const std::string lk = keys::Lease(0xfffffffe, 12.5, key);
