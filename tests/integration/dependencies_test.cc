@@ -120,18 +120,7 @@ class DepTest : public testing::Test {
     return t && t->is_string() ? t->str() : std::string();
   }
 
-  Value Counts(std::string_view spec) {
-    Value r = Call(c(), "count_work_units", A({B(spec)}));
-    if (!r.is_tuple() || r.items().size() != 2) return Value::Undefined();
-    return r.items()[0];
-  }
-
-  // {status: count} as count_work_units replies (only non-zero entries, ascending).
-  static Value CountMap(std::vector<std::pair<int, int>> entries) {
-    Value m = Value::Map();
-    for (auto [s, n] : entries) m.AppendEntry(I(s), I(n));
-    return m;
-  }
+  Value Counts(std::string_view spec) { return StatusCounts(c(), spec); }
 
   // All (key, data) tuples of a spec in one state.
   Value UnitsIn(std::string_view spec, int state) {

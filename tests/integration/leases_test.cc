@@ -88,12 +88,6 @@ std::string Word(const Value& attempt, std::string_view field) {
   return v && v->is_string() ? v->str() : "<" + (v ? v->ToDiagnostic() : "absent") + ">";
 }
 
-Value Counts(Client& c, std::string_view spec) {
-  Value r = Call(c, "count_work_units", A({B(spec)}));
-  EXPECT_TRUE(r.is_tuple() && r.items().size() == 2) << r.ToDiagnostic();
-  return r.is_tuple() && r.items().size() == 2 ? r.items()[0] : Value::Undefined();
-}
-
 uint64_t CountOf(const Value& counts, int status) {
   const Value* n = counts.is_map() ? counts.Find(I(status)) : nullptr;
   return n && n->AsInt64() ? static_cast<uint64_t>(*n->AsInt64()) : 0;
@@ -244,8 +238,8 @@ TEST_F(LeaseTest, ExpiredUnitStatusHasNoLeaseOrWorker) {
   ASSERT_NE(st.FindKey("expiration"), nullptr) << st.ToDiagnostic();
   EXPECT_TRUE(st.FindKey("expiration")->is_null()) << st.ToDiagnostic();
   EXPECT_EQ(st.FindKey("worker_id"), nullptr) << st.ToDiagnostic();
-  EXPECT_EQ(CountOf(Counts(c(), "ws"), kAvailable), 1u);
-  EXPECT_EQ(CountOf(Counts(c(), "ws"), kPending), 0u);
+  EXPECT_EQ(CountOf(StatusCounts(c(), "ws"), kAvailable), 1u);
+  EXPECT_EQ(CountOf(StatusCounts(c(), "ws"), kPending), 0u);
 }
 
 TEST_F(LeaseTest, FullFlow) {
@@ -425,8 +419,8 @@ TEST_F(LeaseTest, FinishedBeatsFailedAfterFinish) {
   // PY: the status change is ignored, but the data is still replaced.
   EXPECT_TRUE(Same(DataOf(c(), "ws", "k"), M({{"traceback", B("killed")}})));
   EXPECT_TRUE(Same(Work(c(), "w"), NoWork()));
-  EXPECT_EQ(CountOf(Counts(c(), "ws"), kFinished), 1u);
-  EXPECT_EQ(CountOf(Counts(c(), "ws"), kFailed), 0u);
+  EXPECT_EQ(CountOf(StatusCounts(c(), "ws"), kFinished), 1u);
+  EXPECT_EQ(CountOf(StatusCounts(c(), "ws"), kFailed), 0u);
 }
 
 TEST_F(LeaseTest, FinishedBeatsFailedAfterFail) {
@@ -439,8 +433,8 @@ TEST_F(LeaseTest, FinishedBeatsFailedAfterFail) {
   EXPECT_EQ(StatusCode(StatusOf(c(), "ws", "k")), kFailed);
   EXPECT_TRUE(Same(Update(c(), "ws", "k", M({{"status", I(kFinished)}})), OkPair()));
   EXPECT_EQ(StatusCode(StatusOf(c(), "ws", "k")), kFinished);
-  EXPECT_EQ(CountOf(Counts(c(), "ws"), kFinished), 1u);
-  EXPECT_EQ(CountOf(Counts(c(), "ws"), kFailed), 0u);
+  EXPECT_EQ(CountOf(StatusCounts(c(), "ws"), kFinished), 1u);
+  EXPECT_EQ(CountOf(StatusCounts(c(), "ws"), kFailed), 0u);
 }
 
 TEST_F(LeaseTest, AvailableUnitFailedDirectly) {
@@ -511,7 +505,7 @@ TEST_F(LeaseTest, MaxRetriesFailsUnitAfterSecondExpiry) {
   ASSERT_TRUE(data.is_map());
   ASSERT_NE(data.FindKey("traceback"), nullptr);
   EXPECT_EQ(data.FindKey("traceback")->str(), "too many retries");
-  EXPECT_EQ(CountOf(Counts(c(), "ws"), kFailed), 1u);
+  EXPECT_EQ(CountOf(StatusCounts(c(), "ws"), kFailed), 1u);
   auto attempts = Attempts(c(), "ws", "k");
   ASSERT_EQ(attempts.size(), 2u);
   EXPECT_EQ(Word(attempts[0], "status"), "expired");
@@ -536,7 +530,7 @@ TEST_F(LeaseTest, DelayedUnitReportedAvailableButWaits) {
   SetSpec(c(), SpecDef("ws"));
   AddUnits(c(), "ws", {Tup({B("k"), M({{"x", I(1)}}), M({{"delay", I(90)}})})});
   EXPECT_EQ(StatusCode(StatusOf(c(), "ws", "k")), kAvailable);
-  EXPECT_EQ(CountOf(Counts(c(), "ws"), kAvailable), 1u);
+  EXPECT_EQ(CountOf(StatusCounts(c(), "ws"), kAvailable), 1u);
   EXPECT_TRUE(Same(Work(c(), "w"), NoWork()));
   AdvanceClock(c(), 60);
   EXPECT_TRUE(Same(Work(c(), "w"), NoWork()));
@@ -788,7 +782,7 @@ TEST_F(LeaseTest, ConcurrentWorkersFinishEveryUnitExactlyOnce) {
   for (const auto& [k, n] : grants) twice += n != 1;
   EXPECT_EQ(twice, 0) << "units granted more than once while their lease was live";
   for (const auto& [k, n] : finishes) EXPECT_EQ(n, 1) << k;
-  Value counts = Counts(c(), "ws");
+  Value counts = StatusCounts(c(), "ws");
   EXPECT_TRUE(Same(counts, [] {
     Value m = Value::Map();
     m.AppendEntry(I(kFinished), I(kUnits));

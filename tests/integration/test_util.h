@@ -45,6 +45,22 @@ inline Value Call(Client& c, std::string_view method, Value params = A()) {
   return r.ok() ? std::move(r).value() : Value::Undefined();
 }
 
+// count_work_units(spec) as its {status: count} map; a reply that is not a pair fails the test
+// and gives Undefined.
+inline Value StatusCounts(Client& c, std::string_view spec) {
+  Value r = Call(c, "count_work_units", A({B(spec)}));
+  const bool pair = r.is_tuple() && r.items().size() == 2;
+  EXPECT_TRUE(pair) << r.ToDiagnostic();
+  return pair ? r.items()[0] : Value::Undefined();
+}
+
+// {status: count} as count_work_units replies (only non-zero entries, ascending).
+inline Value CountMap(std::vector<std::pair<int, int>> entries) {
+  Value m = Value::Map();
+  for (auto [s, n] : entries) m.AppendEntry(I(s), I(n));
+  return m;
+}
+
 inline Value Pair(Value a, Value b) { return Tup({std::move(a), std::move(b)}); }
 inline Value FalseMsg(std::string_view m) { return Pair(Bool(false), B(m)); }
 

@@ -25,12 +25,6 @@ namespace {
 using coordinated::Code;
 
 Value Data(std::string_view k) { return M({{"k", B(k)}}); }
-// {status: count} as count_work_units sends it (ascending statuses).
-Value CountMap(std::vector<std::pair<int, int>> entries) {
-  Value m = Value::Map();
-  for (auto [s, n] : entries) m.AppendEntry(I(s), I(n));
-  return m;
-}
 // A string literal with its embedded NULs.
 template <size_t N>
 std::string Raw(const char (&s)[N]) {

@@ -24,17 +24,7 @@ class UpdateBatchTest : public DaemonTest {
     const Value* s = m.is_map() ? m.FindKey("status") : nullptr;
     return s && s->AsInt64() ? static_cast<int>(*s->AsInt64()) : -1;
   }
-  // count_work_units as {status: count}.
-  Value Counts(std::string_view spec) {
-    Value r = Call(*c_, "count_work_units", A({B(spec)}));
-    if (!r.is_tuple() || r.items().size() != 2) return Value::Undefined();
-    return r.items()[0];
-  }
-  static Value CountMap(std::vector<std::pair<int, int>> entries) {
-    Value m = Value::Map();
-    for (auto [s, n] : entries) m.AppendEntry(I(s), I(n));
-    return m;
-  }
+  Value Counts(std::string_view spec) { return StatusCounts(*c_, spec); }
 };
 
 TEST_F(UpdateBatchTest, EachCallIsAnsweredAsIfSentAlone) {
