@@ -14,6 +14,7 @@
 # counted. Requires valgrind (apt-get install valgrind).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$root/scripts/wait-ready.sh"
 k=1
 workers=16
 seconds=8
@@ -45,12 +46,7 @@ for daemon in "${daemons[@]}"; do
     "$daemon" --host 127.0.0.1 --port 0 --no-http --data-dir "$work/data" \
     --ready-file "$work/ready" >"$work/daemon.log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 600); do
-    [ -s "$work/ready" ] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$work/daemon.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  addr="$(cat "$work/ready")"
+  addr="$(wait_ready "$pid" "$work/ready" "$work/daemon.log" 60)"  # slow under valgrind
   callgrind_control -z "$pid" >/dev/null 2>&1  # count from here
   "$bench" --addr "$addr" --no-floor add --count "$units" --batch 1000 >/dev/null
   callgrind_control -d "$pid" >/dev/null 2>&1  # part 1: the adds

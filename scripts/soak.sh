@@ -12,6 +12,7 @@
 # build tree (default build/release).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$root/scripts/wait-ready.sh"
 minutes=10
 workers=64
 round=30
@@ -47,12 +48,7 @@ flags=(--host 127.0.0.1 --port 0 --no-http --data-dir "$work/data" --ready-file 
 [ "$sync" = off ] && flags+=(--no-sync)
 "$daemon" "${flags[@]}" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
-for _ in $(seq 1 500); do
-  [ -s "$work/ready" ] && break
-  kill -0 "$daemon_pid" 2>/dev/null || { cat "$work/daemon.log" >&2; exit 1; }
-  sleep 0.02
-done
-addr="$(cat "$work/ready")"
+addr="$(wait_ready "$daemon_pid" "$work/ready" "$work/daemon.log" 10)"
 echo "soak: coordinated pid $daemon_pid at $addr, $minutes min, W=$workers, sync $sync"
 
 # Sampler: seconds since start, RSS in KiB, open fds, of which sockets, of which RocksDB table
