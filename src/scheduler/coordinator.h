@@ -136,8 +136,9 @@ class Coordinator {
   // Several update_work_unit calls, in order, with one result each, equal to calling
   // UpdateWorkUnit for each at the same instant. They share transactions (one write and one
   // counter update per spec for the lot): a call starts a new transaction when it names a unit
-  // the current one already changed, or when dependency edges exist (their releases must see
-  // every earlier change). When a transaction's write fails, every call in it gets that error;
+  // the current one already changed, when its spec has a lease or delay due (reaped first, as
+  // a call alone would be), or when dependency edges exist (their releases must see every
+  // earlier change). When a transaction's write fails, every call in it gets that error;
   // a call that failed validation changed nothing and never joins one.
   struct UnitUpdate {
     const Value* name;

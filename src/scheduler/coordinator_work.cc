@@ -346,7 +346,19 @@ std::vector<StatusOr<std::pair<bool, std::string>>> Coordinator::UpdateWorkUnits
       continue;
     }
     const UpdatePlan& plan = plans[i];
-    if (txn && (has_dependencies_ || txn->Changed(*plan.spec, *plan.key))) commit();
+    // An earlier call may have left a lease that is already over (lease_time <= 0): called
+    // alone, this call would see it expired first, so it is reaped in a write of its own.
+    const bool due = (plan.spec->next_deadline && *plan.spec->next_deadline <= now) ||
+                     (plan.spec->next_due && *plan.spec->next_due <= now);
+    if (txn && (due || has_dependencies_ || txn->Changed(*plan.spec, *plan.key))) commit();
+    if (due) {
+      Txn reap(this);
+      Reap(reap, *plan.spec, now);
+      if (Status s = reap.Commit(); !s.ok()) {
+        results[i] = Result(s);
+        continue;
+      }
+    }
     if (!txn) txn.emplace(this);
     results[i] = ApplyUpdate(*txn, plan, now);
     open.push_back(i);
