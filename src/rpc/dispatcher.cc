@@ -79,6 +79,12 @@ bool Dispatcher::TryBatchHandler(Value& batch, const ConnectionState* connection
     job->ids.push_back(std::move(req->id));
     job->calls.push_back(std::move(args).value());
   }
+  if (spdlog::should_log(spdlog::level::debug)) {
+    for (const Value& id : job->ids) {
+      spdlog::debug("rpc {} id={} (one job for {} calls)", job->spec->name, id.ToDiagnostic(),
+                    job->ids.size());
+    }
+  }
   job->done = std::move(done);
   const TimePoint start = observer_ ? std::chrono::steady_clock::now() : TimePoint();
   CallContext* ctx = &ctx_;
