@@ -78,6 +78,12 @@ void RunWorker(const ActorEnv& env, int id, uint64_t seed) {
       s.SleepMs(2, 10);
       continue;
     }
+    // Half the time the finishes and fails of this grant go out as one batch request, as
+    // workers that claim several units report them (the daemon applies such a batch as one
+    // write).
+    const bool batch_ends = rng() % 2 == 0;
+    std::vector<Op> end_ops;
+    std::vector<std::pair<std::string, Value>> end_calls;
     for (const UnitId& u : granted) {
       if (s.stopping()) break;
       const uint64_t r = rng() % 100;
@@ -113,9 +119,17 @@ void RunWorker(const ActorEnv& env, int id, uint64_t seed) {
       } else {
         uo.data = M({{"done_by", B(wid)}});
       }
+      if (batch_ends) {
+        Value opts = M({{"status", I(*uo.status)}, {"data", *uo.data}});
+        end_calls.emplace_back("update_work_unit",
+                               coordinate::A({B(u.spec), B(u.key), std::move(opts)}));
+        end_ops.push_back(std::move(end));
+        continue;
+      }
       s.Run(std::move(end),
             [&](coordinate::Api& a) { return a.UpdateWorkUnit(B(u.spec), B(u.key), uo); });
     }
+    if (!end_ops.empty()) s.RunBatch(std::move(end_ops), end_calls);
   }
 }
 

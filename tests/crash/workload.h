@@ -22,6 +22,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "coordinate/api.h"
@@ -96,6 +97,30 @@ class Session {
     env_.history->Complete(i, o, s.ok() ? std::string() : s.ToString(),
                            s.ok() && granted ? *granted : std::vector<UnitId>());
     return o;
+  }
+  // Runs `calls` as one batch request (one CBOR array each way), recording call i as ops[i]
+  // and judging each reply as Run judges a (ok, message) reply. When the connection drops, every
+  // call of the batch is unknown.
+  std::vector<Outcome> RunBatch(
+      std::vector<Op> ops, const std::vector<std::pair<std::string, coordinated::Value>>& calls) {
+    std::vector<size_t> ids;
+    for (Op& op : ops) {
+      op.round = env_.round;
+      op.actor = actor_;
+      ids.push_back(env_.history->Invoke(std::move(op)));
+    }
+    auto replies = client_.Batch(calls);
+    std::vector<Outcome> out;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      Status s = i < replies.size() ? coordinate::Api::ParseOk(replies[i])
+                                    : Status::IOError("no reply in the batch");
+      const Outcome o = s.ok()                ? Outcome::kOk
+                        : client_.connected() ? Outcome::kFailed
+                                              : Outcome::kUnknown;
+      env_.history->Complete(ids[i], o, s.ok() ? std::string() : s.ToString(), {});
+      out.push_back(o);
+    }
+    return out;
   }
   void SleepMs(int lo, int hi);
   std::mt19937_64& rng() { return rng_; }
