@@ -8,7 +8,22 @@ namespace {
 
 constexpr uint64_t kRecordVersion = 1;
 
-Value OptDouble(const std::optional<double>& d) { return d ? Value::Double(*d) : Value::Null(); }
+// Records are written field by field, without building a Value tree first: the same bytes as
+// EncodeCbor of the equivalent array (records_test.cc pins them), at a fraction of the
+// allocations (the per-spec counters are encoded on every write).
+void PutUInt(uint64_t n, std::string* out) { EncodeHead(0, n, out); }
+void PutDouble(double d, std::string* out) { EncodeCbor(Value::Double(d), out); }
+void PutOptDouble(const std::optional<double>& d, std::string* out) {
+  if (d) {
+    PutDouble(*d, out);
+  } else {
+    out->push_back(static_cast<char>(0xf6));  // null
+  }
+}
+void PutRecordHead(size_t fields, std::string* out) {
+  EncodeHead(4, fields, out);  // array
+  PutUInt(kRecordVersion, out);
+}
 
 // Decodes a record array, checking version and minimum length.
 StatusOr<Value> Open(std::string_view bytes, size_t min_len, std::string_view what) {
@@ -42,13 +57,15 @@ StatusOr<SpecRecord> DecodeSpec(std::string_view bytes) {
 }
 
 std::string EncodeStats(const SpecStats& s) {
-  Value counts = Value::Array(), archived = Value::Array();
-  for (int i = 1; i <= 5; ++i) {
-    counts.Append(Value::UInt(s.counts[i]));
-    archived.Append(Value::UInt(s.archived[i]));
-  }
-  return EncodeCbor(Value::Array({Value::UInt(kRecordVersion), std::move(counts),
-                                  std::move(archived), Value::Double(s.next_continuous)}));
+  std::string out;
+  out.reserve(32);
+  PutRecordHead(4, &out);
+  EncodeHead(4, 5, &out);
+  for (int i = 1; i <= 5; ++i) PutUInt(s.counts[i], &out);
+  EncodeHead(4, 5, &out);
+  for (int i = 1; i <= 5; ++i) PutUInt(s.archived[i], &out);
+  PutDouble(s.next_continuous, &out);
+  return out;
 }
 StatusOr<SpecStats> DecodeStats(std::string_view bytes) {
   COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 4, "stats"));
@@ -67,13 +84,26 @@ StatusOr<SpecStats> DecodeStats(std::string_view bytes) {
 }
 
 std::string EncodeUnit(const UnitRecord& r) {
-  return EncodeCbor(
-      Value::Array({Value::UInt(kRecordVersion), Value::Bool(r.key_is_text),
-                    Value::UInt(static_cast<uint64_t>(r.status)), Value::Double(r.priority), r.data,
-                    r.worker_id, OptDouble(r.expiration), Value::Double(r.not_before),
-                    Value::UInt(r.attempts), Value::UInt(r.expiries), Value::UInt(r.blockers),
-                    // 0 (not AVAILABLE) takes one byte instead of nine.
-                    r.available_since == 0 ? Value::UInt(0) : Value::Double(r.available_since)}));
+  std::string out;
+  out.reserve(64);
+  PutRecordHead(12, &out);
+  out.push_back(static_cast<char>(r.key_is_text ? 0xf5 : 0xf4));
+  PutUInt(static_cast<uint64_t>(r.status), &out);
+  PutDouble(r.priority, &out);
+  EncodeCbor(r.data, &out);
+  EncodeCbor(r.worker_id, &out);
+  PutOptDouble(r.expiration, &out);
+  PutDouble(r.not_before, &out);
+  PutUInt(r.attempts, &out);
+  PutUInt(r.expiries, &out);
+  PutUInt(r.blockers, &out);
+  // 0 (not AVAILABLE) takes one byte instead of nine.
+  if (r.available_since == 0) {
+    PutUInt(0, &out);
+  } else {
+    PutDouble(r.available_since, &out);
+  }
+  return out;
 }
 StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
   COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 10, "unit"));
@@ -97,9 +127,16 @@ StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
 }
 
 std::string EncodeAttempt(const AttemptRecord& r) {
-  return EncodeCbor(
-      Value::Array({Value::UInt(kRecordVersion), r.worker_id, Value::Double(r.start),
-                    Value::Double(r.expires), OptDouble(r.end), Value::Text(r.status)}));
+  std::string out;
+  out.reserve(48);
+  PutRecordHead(6, &out);
+  EncodeCbor(r.worker_id, &out);
+  PutDouble(r.start, &out);
+  PutDouble(r.expires, &out);
+  PutOptDouble(r.end, &out);
+  EncodeHead(3, r.status.size(), &out);  // text
+  out.append(r.status);
+  return out;
 }
 StatusOr<AttemptRecord> DecodeAttempt(std::string_view bytes) {
   COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 6, "attempt"));

@@ -11,6 +11,7 @@
 #include <functional>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -311,6 +312,97 @@ TEST(RecordsGoldenTest, UnitRecordBytes) {
   EXPECT_EQ(ToHex(EncodeUnit(fresh)),
             ToHex(Hex("8c 01 f4 01 fb 0000000000000000 a0 f6 f6 fb 0000000000000000 00 00 00"
                       "fb 4004000000000000")));
+}
+
+// The record encoders write fields directly; they must give exactly the bytes of the array of
+// Values each record stands for (the layout docs/storage-format.md describes), for any values.
+TEST(RecordsGoldenTest, DirectEncodingEqualsTheValueArray) {
+  uint64_t seed = std::random_device{}();
+  if (const char* s = std::getenv("COORD_TEST_SEED")) seed = std::strtoull(s, nullptr, 10);
+  std::cout << "[ SEED ] " << seed << "\n";
+  std::mt19937_64 rng(seed);
+  auto number = [&]() -> uint64_t {
+    const int bits[] = {3, 5, 8, 9, 16, 17, 32, 33, 64};  // every head width and its edges
+    const int b = bits[rng() % 9];
+    return b == 64 ? rng() : rng() % (uint64_t{1} << b);
+  };
+  auto real = [&]() -> double {
+    switch (rng() % 4) {
+      case 0:
+        return 0;
+      case 1:
+        return static_cast<double>(number());
+      case 2:
+        return -static_cast<double>(rng() % 1000) / 7;
+      default:
+        return std::ldexp(static_cast<double>(rng() % 1000000), static_cast<int>(rng() % 80) - 40);
+    }
+  };
+  auto opt = [&]() -> std::optional<double> {
+    if (rng() % 3 == 0) return std::nullopt;
+    return real();
+  };
+  auto opt_value = [](const std::optional<double>& d) {
+    return d ? Value::Double(*d) : Value::Null();
+  };
+  auto data = [&]() -> Value {
+    switch (rng() % 3) {
+      case 0:
+        return Value::Map();
+      case 1:
+        return MapOf({{"k", Value::UInt(number())}, {"t", Value::Text("x")}});
+      default:
+        return Value::Array({Value::Bytes(std::string(rng() % 40, 'b')), Value::Null()});
+    }
+  };
+  for (int i = 0; i < 2000; ++i) {
+    SpecStats st;
+    for (int s = 1; s <= 5; ++s) {
+      st.counts[s] = number();
+      st.archived[s] = number();
+    }
+    st.next_continuous = real();
+    Value counts = Value::Array(), archived = Value::Array();
+    for (int s = 1; s <= 5; ++s) {
+      counts.Append(Value::UInt(st.counts[s]));
+      archived.Append(Value::UInt(st.archived[s]));
+    }
+    ASSERT_EQ(ToHex(EncodeStats(st)),
+              ToHex(EncodeCbor(Value::Array(
+                  {Value::UInt(1), counts, archived, Value::Double(st.next_continuous)}))));
+
+    UnitRecord u;
+    u.key_is_text = rng() % 2 == 0;
+    u.status = 1 + static_cast<int>(rng() % 5);
+    u.priority = real();
+    u.data = data();
+    u.worker_id = rng() % 2 ? Value::Null() : Value::Bytes("w" + std::to_string(rng() % 1000));
+    u.expiration = opt();
+    u.not_before = real();
+    u.attempts = static_cast<uint32_t>(number());
+    u.expiries = static_cast<uint32_t>(number());
+    u.blockers = static_cast<uint32_t>(number());
+    u.available_since = rng() % 2 ? 0 : real();
+    ASSERT_EQ(ToHex(EncodeUnit(u)),
+              ToHex(EncodeCbor(Value::Array(
+                  {Value::UInt(1), Value::Bool(u.key_is_text),
+                   Value::UInt(static_cast<uint64_t>(u.status)), Value::Double(u.priority), u.data,
+                   u.worker_id, opt_value(u.expiration), Value::Double(u.not_before),
+                   Value::UInt(u.attempts), Value::UInt(u.expiries), Value::UInt(u.blockers),
+                   u.available_since == 0 ? Value::UInt(0) : Value::Double(u.available_since)}))));
+
+    AttemptRecord a;
+    a.worker_id = rng() % 2 ? Value::Null() : Value::Bytes("w" + std::to_string(rng() % 1000));
+    a.start = real();
+    a.expires = real();
+    a.end = opt();
+    const char* statuses[] = {"pending", "expired", "finished", "failed", "retried"};
+    a.status = statuses[rng() % 5];
+    ASSERT_EQ(ToHex(EncodeAttempt(a)),
+              ToHex(EncodeCbor(Value::Array({Value::UInt(1), a.worker_id, Value::Double(a.start),
+                                             Value::Double(a.expires), opt_value(a.end),
+                                             Value::Text(a.status)}))));
+  }
 }
 
 TEST(RecordsGoldenTest, OtherRecordBytes) {
