@@ -115,7 +115,7 @@ StatusOr<Value> GetWorkSpecMeta(CallContext& ctx, Args& a) {
 // ---- work units ------------------------------------------------------------------------------
 
 StatusOr<Value> AddWorkUnits(CallContext& ctx, Args& a) {
-  Status s = C(ctx).AddWorkUnits(a[0], a[1]);
+  Status s = C(ctx).AddWorkUnits(a[0], std::move(a[1]));
   if (!s.ok()) return InBand(s, Value::Bool(false));
   return OkPair();
 }

@@ -110,7 +110,7 @@ class Coordinator {
 
   // ---- work units ------------------------------------------------------------------------
   // items: list of (key, data[, meta[, priority]]). kNotFound for an unknown spec.
-  Status AddWorkUnits(const Value& name, const Value& items);
+  Status AddWorkUnits(const Value& name, Value items);
   // Returns [(key, data)] per the options (work_unit_keys / state / start / limit).
   StatusOr<std::vector<std::pair<Value, Value>>> GetWorkUnits(const Value& name,
                                                               const Value& options);
@@ -221,8 +221,7 @@ class Coordinator {
                storage::UnitRecord* now);
   void DeleteUnitFully(Txn& txn, SpecState& spec, std::string_view key,
                        const storage::UnitRecord& before);
-  Status AddUnitsTo(Txn& txn, SpecState& spec, const std::vector<struct NewUnit>& units,
-                    double now);
+  Status AddUnitsTo(Txn& txn, SpecState& spec, std::vector<struct NewUnit>& units, double now);
   void Reap(Txn& txn, SpecState& spec, double now);  // expire leases, release delayed
   // Reap for every spec, skipped while no spec has a lease deadline or not-before time due
   // (`timer_floor_`), so a get_work does not visit every spec when nothing is due.

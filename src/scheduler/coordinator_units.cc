@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 
 #include "scheduler/coordinator.h"
 #include "scheduler/coordinator_txn.h"
@@ -22,8 +24,9 @@ Status NoSuchSpec(const Value& name) {
   return Status::NotFound("no such work_spec " + PyRepr(name));
 }
 
-// Parses one add_work_units item: (key, data[, meta[, priority]]) or a bare key.
-StatusOr<NewUnit> ParseItem(const Value& item, size_t index) {
+// Parses one add_work_units item: (key, data[, meta[, priority]]) or a bare key. The data is
+// moved out of `item`; the key is copied (the caller's duplicate check keeps views of it).
+StatusOr<NewUnit> ParseItem(Value& item, size_t index) {
   NewUnit u;
   if (item.is_string()) {
     u.key = item;
@@ -35,13 +38,13 @@ StatusOr<NewUnit> ParseItem(const Value& item, size_t index) {
         "work unit {} must be (key, data), (key, data, meta) or (key, data, meta, priority)",
         index));
   }
-  const auto& f = item.items();
+  auto& f = item.mutable_items();
   u.key = f[0];
   if (!u.key.is_string()) {
     return Status::InvalidArgument(
         fmt::format("work unit {}: the key must be a string, got {}", index, u.key.ToDiagnostic()));
   }
-  u.data = f[1];
+  u.data = std::move(f[1]);
   if (f.size() >= 3 && !f[2].is_null()) {
     if (!f[2].is_map()) {
       return Status::InvalidArgument(fmt::format("work unit {}: meta must be a map", index));
@@ -73,9 +76,8 @@ bool FiniteOr(double d) { return std::isfinite(d); }
 
 }  // namespace
 
-Status Coordinator::AddUnitsTo(Txn& txn, SpecState& spec, const std::vector<NewUnit>& units,
-                               double now) {
-  for (const NewUnit& u : units) {
+Status Coordinator::AddUnitsTo(Txn& txn, SpecState& spec, std::vector<NewUnit>& units, double now) {
+  for (NewUnit& u : units) {
     const std::string& key = u.key.str();
     COORD_ASSIGN_OR_RETURN(auto existing, txn.Read(spec, key));
     UnitRecord after;
@@ -96,14 +98,14 @@ Status Coordinator::AddUnitsTo(Txn& txn, SpecState& spec, const std::vector<NewU
       after.priority = u.priority.value_or(0);
     }
     after.status = storage::kAvailable;
-    after.data = u.data;
+    after.data = std::move(u.data);
     after.not_before = u.delay > 0 ? now + u.delay : 0;
     PutUnit(txn, spec, key, existing ? &*existing : nullptr, &after);
   }
   return Status::Ok();
 }
 
-Status Coordinator::AddWorkUnits(const Value& name, const Value& items) {
+Status Coordinator::AddWorkUnits(const Value& name, Value items) {
   SpecState* spec = Find(name);
   if (!spec) return NoSuchSpec(name);
   if (!items.is_sequence()) {
@@ -112,14 +114,16 @@ Status Coordinator::AddWorkUnits(const Value& name, const Value& items) {
   std::vector<NewUnit> units;
   units.reserve(items.items().size());
   // Within one batch the last item for a key wins entirely (data and priority).
-  std::map<std::string, size_t> last;
+  // (Views of the item keys, which stay in place: ParseItem moves only the data out.)
+  std::unordered_map<std::string_view, size_t> last;
+  last.reserve(items.items().size());
   for (size_t i = 0; i < items.items().size(); ++i) {
     const Value& item = items.items()[i];
     const Value& k = item.is_sequence() && !item.items().empty() ? item.items()[0] : item;
     if (k.is_string()) last[k.str()] = i;
   }
   for (size_t i = 0; i < items.items().size(); ++i) {
-    COORD_ASSIGN_OR_RETURN(NewUnit u, ParseItem(items.items()[i], i));
+    COORD_ASSIGN_OR_RETURN(NewUnit u, ParseItem(items.mutable_items()[i], i));
     if (last[u.key.str()] != i) continue;
     if (u.key.str().size() > options_.max_key_bytes) {
       return Status::InvalidArgument(fmt::format("work unit {}: key of {} bytes exceeds {}", i,

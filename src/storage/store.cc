@@ -71,30 +71,42 @@ struct Store::Rep {
 };
 
 struct WriteBatch::Rep {
-  rocksdb::WriteBatch batch;
-  // Column family handles are bound when the batch is written (see Store::Write).
+  // Column family handles are bound when the batch is written (see Store::Write). The keys and
+  // values of all operations are appended to one buffer, so recording an operation allocates
+  // nothing once the buffer and the vector have grown to the batch's size.
   struct Op {
-    enum Kind { kPut, kDelete, kDeleteRange } kind;
+    enum Kind : uint8_t { kPut, kDelete, kDeleteRange } kind;
     Cf cf;
-    std::string a, b;
+    uint32_t a_len, b_len;
+    size_t offset;  // of a in bytes; b follows it
   };
   std::vector<Op> ops;
+  std::string bytes;
+  void Add(Op::Kind kind, Cf cf, std::string_view a, std::string_view b) {
+    ops.push_back(
+        {kind, cf, static_cast<uint32_t>(a.size()), static_cast<uint32_t>(b.size()), bytes.size()});
+    bytes.append(a);
+    bytes.append(b);
+  }
+  std::string_view a(const Op& op) const { return {bytes.data() + op.offset, op.a_len}; }
+  std::string_view b(const Op& op) const { return {bytes.data() + op.offset + op.a_len, op.b_len}; }
 };
 
 WriteBatch::WriteBatch() : rep_(std::make_unique<Rep>()) {}
 WriteBatch::~WriteBatch() = default;
 WriteBatch::WriteBatch(WriteBatch&&) noexcept = default;
 void WriteBatch::Put(Cf cf, std::string_view key, std::string_view value) {
-  rep_->ops.push_back({Rep::Op::kPut, cf, std::string(key), std::string(value)});
+  rep_->Add(Rep::Op::kPut, cf, key, value);
 }
-void WriteBatch::Delete(Cf cf, std::string_view key) {
-  rep_->ops.push_back({Rep::Op::kDelete, cf, std::string(key), {}});
-}
+void WriteBatch::Delete(Cf cf, std::string_view key) { rep_->Add(Rep::Op::kDelete, cf, key, {}); }
 void WriteBatch::DeleteRange(Cf cf, std::string_view begin, std::string_view end) {
-  rep_->ops.push_back({Rep::Op::kDeleteRange, cf, std::string(begin), std::string(end)});
+  rep_->Add(Rep::Op::kDeleteRange, cf, begin, end);
 }
 size_t WriteBatch::Count() const { return rep_->ops.size(); }
-void WriteBatch::Clear() { rep_->ops.clear(); }
+void WriteBatch::Clear() {
+  rep_->ops.clear();
+  rep_->bytes.clear();
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -267,12 +279,13 @@ Status Store::Write(WriteBatch& batch) {
   if (batch.empty()) return Status::Ok();
   // RocksDB refuses an empty or inverted range only after applying earlier operations of the
   // batch: check first, so an error always means nothing was applied.
-  for (const auto& op : batch.rep_->ops) {
-    if (op.kind == WriteBatch::Rep::Op::kDeleteRange && !(op.a < op.b)) {
+  const WriteBatch::Rep& rep = *batch.rep_;
+  for (const auto& op : rep.ops) {
+    if (op.kind == WriteBatch::Rep::Op::kDeleteRange && !(rep.a(op) < rep.b(op))) {
       return Status::InvalidArgument("delete range with an end not after its start");
     }
     if (op.kind == WriteBatch::Rep::Op::kDeleteRange &&
-        op.a.size() > kColumnFamilies[CfIndex(op.cf)].hint_prefix &&
+        rep.a(op).size() > kColumnFamilies[CfIndex(op.cf)].hint_prefix &&
         kColumnFamilies[CfIndex(op.cf)].hint_prefix > 0) {
       // See CfInfo::hint_prefix: such a range would share an insert hint with point entries.
       return Status::InvalidArgument(
@@ -281,19 +294,20 @@ Status Store::Write(WriteBatch& batch) {
     }
     if (!rep_->h(op.cf)) return Status::FailedPrecondition("column family missing (read-only)");
   }
-  rocksdb::WriteBatch wb;
-  for (const auto& op : batch.rep_->ops) {
+  // Each record adds a tag, a column family id and two length varints: 16 bytes covers them.
+  rocksdb::WriteBatch wb(rep.bytes.size() + 16 * rep.ops.size() + 12);
+  for (const auto& op : rep.ops) {
     auto* h = rep_->h(op.cf);
     rocksdb::Status s;
     switch (op.kind) {
       case WriteBatch::Rep::Op::kPut:
-        s = wb.Put(h, S(op.a), S(op.b));
+        s = wb.Put(h, S(rep.a(op)), S(rep.b(op)));
         break;
       case WriteBatch::Rep::Op::kDelete:
-        s = wb.Delete(h, S(op.a));
+        s = wb.Delete(h, S(rep.a(op)));
         break;
       case WriteBatch::Rep::Op::kDeleteRange:
-        s = wb.DeleteRange(h, S(op.a), S(op.b));
+        s = wb.DeleteRange(h, S(rep.a(op)), S(rep.b(op)));
         break;
     }
     if (!s.ok()) return FromRocks(s, "batch");
