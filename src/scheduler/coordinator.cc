@@ -177,6 +177,10 @@ void Coordinator::Txn::Remember(const SpecState& spec, std::string_view key,
   overlay_[{spec.id, std::string(key)}] = now ? std::optional<UnitRecord>(*now) : std::nullopt;
 }
 
+void Coordinator::Txn::Remember(const SpecState& spec, std::string_view key, UnitRecord&& now) {
+  overlay_[{spec.id, std::string(key)}] = std::move(now);
+}
+
 Status Coordinator::Txn::Commit() {
   // Dependency releases and failure cascades join this same write.
   while (!dep_events_.empty()) {
@@ -243,7 +247,7 @@ bool IsReady(const UnitRecord& u) { return u.status == storage::kAvailable && u.
 }  // namespace
 
 void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key, const UnitRecord* before,
-                          UnitRecord* now) {
+                          UnitRecord* now, bool consume_now) {
   if (now) {
     // A unit waiting for prerequisites is BLOCKED instead of AVAILABLE, and the other way round.
     if (now->status == storage::kAvailable || now->status == storage::kBlocked) {
@@ -300,7 +304,6 @@ void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key, const
   if (before) --spec.stats.counts[before->status];
   if (now) ++spec.stats.counts[now->status];
   txn.Touch(spec);
-  txn.Remember(spec, key, now);
   // In-memory summaries.
   if (before && IsReady(*before)) {
     spec.best_valid = false;
@@ -318,6 +321,11 @@ void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key, const
   if (now && now->status == storage::kAvailable && now->not_before > 0) {
     spec.next_due = std::min(spec.next_due.value_or(INFINITY), now->not_before);
     NoteTimer(*spec.next_due);
+  }
+  if (now && consume_now) {
+    txn.Remember(spec, key, std::move(*now));
+  } else {
+    txn.Remember(spec, key, now);
   }
 }
 

@@ -216,9 +216,10 @@ class Coordinator {
   // going from `before` to `now`. Normalizes `now` in place first: AVAILABLE with blockers is
   // BLOCKED and BLOCKED without is AVAILABLE; not_before only stays on an AVAILABLE unit; a unit
   // that becomes AVAILABLE gets available_since = the clock's now (one that stays AVAILABLE
-  // keeps its time).
+  // keeps its time). With `consume_now` the caller gives `*now` up: it is moved into the
+  // transaction's record of what it wrote instead of copied, and must not be read afterwards.
   void PutUnit(Txn& txn, SpecState& spec, std::string_view key, const storage::UnitRecord* before,
-               storage::UnitRecord* now);
+               storage::UnitRecord* now, bool consume_now = false);
   void DeleteUnitFully(Txn& txn, SpecState& spec, std::string_view key,
                        const storage::UnitRecord& before);
   Status AddUnitsTo(Txn& txn, SpecState& spec, std::vector<struct NewUnit>& units, double now);

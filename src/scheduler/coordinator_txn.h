@@ -27,6 +27,7 @@ class Coordinator::Txn {
   void Forget(SpecState& spec) { touched_.erase(&spec); }
   StatusOr<std::optional<storage::UnitRecord>> Read(const SpecState& spec, std::string_view key);
   void Remember(const SpecState& spec, std::string_view key, const storage::UnitRecord* now);
+  void Remember(const SpecState& spec, std::string_view key, storage::UnitRecord&& now);
   // True when this transaction has written the unit (since its last Commit).
   bool Changed(const SpecState& spec, std::string_view key) const {
     return overlay_.count({spec.id, std::string(key)}) > 0;

@@ -100,7 +100,7 @@ Status Coordinator::AddUnitsTo(Txn& txn, SpecState& spec, std::vector<NewUnit>& 
     after.status = storage::kAvailable;
     after.data = std::move(u.data);
     after.not_before = u.delay > 0 ? now + u.delay : 0;
-    PutUnit(txn, spec, key, existing ? &*existing : nullptr, &after);
+    PutUnit(txn, spec, key, existing ? &*existing : nullptr, &after, /*consume_now=*/true);
   }
   return Status::Ok();
 }

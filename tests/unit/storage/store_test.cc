@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -225,6 +226,37 @@ TEST_F(StoreTest, WriteBatchClearMoveAndEmptyWrite) {
   twice.Put(Cf::kUnits, "t", "1");
   ASSERT_TRUE(store()->Write(twice).ok());
   EXPECT_EQ(twice.Count(), 1u);
+}
+
+// A batch keeps every operation's bytes in one buffer: many operations of mixed sizes (empty,
+// binary, larger than the first buffer growths) keep their own bytes, and a cleared batch that
+// is filled again writes only its new content.
+TEST_F(StoreTest, BatchOfManyMixedSizeOperationsKeepsEveryKeyAndValue) {
+  std::map<std::string, std::string> expected;
+  WriteBatch b;
+  for (int i = 0; i < 300; ++i) {
+    std::string key = "k" + std::to_string(i) + std::string(static_cast<size_t>(i % 7), '\0');
+    std::string value(static_cast<size_t>((i * 37) % 5 == 0 ? 0 : (i * 131) % 3000),
+                      static_cast<char>('a' + i % 26));
+    if (i == 150) value.assign(200 * 1024, 'z');
+    b.Put(Cf::kUnits, key, value);
+    expected[key] = value;
+  }
+  for (int i = 0; i < 300; i += 10) {
+    const std::string key = "k" + std::to_string(i) + std::string(static_cast<size_t>(i % 7), '\0');
+    b.Delete(Cf::kUnits, key);
+    expected.erase(key);
+  }
+  ASSERT_TRUE(store()->Write(b).ok());
+  for (const auto& [k, v] : expected) EXPECT_EQ(GetOrDie(store(), Cf::kUnits, k), v) << k;
+  EXPECT_EQ(Keys(store(), Cf::kUnits).size(), expected.size());
+
+  b.Clear();
+  b.Put(Cf::kReady, "after-clear", "v");
+  EXPECT_EQ(b.Count(), 1u);
+  ASSERT_TRUE(store()->Write(b).ok());
+  EXPECT_EQ(Keys(store(), Cf::kReady), std::vector<std::string>{"after-clear"});
+  EXPECT_EQ(Keys(store(), Cf::kUnits).size(), expected.size());  // nothing written twice
 }
 
 // A batch that RocksDB refuses leaves nothing behind: Write's contract is "an error means nothing
