@@ -276,6 +276,11 @@ std::vector<ConfigRow> BuildRows() {
               &Config::memtable_bytes, 4 << 20, kInt64Max,
               "Budget for all RocksDB memtables together, in bytes (>= 4 MiB): past it the "
               "largest is flushed to disk. Default: 67108864 (64 MiB)"),
+      UIntRow("storage.write_cache_bytes", "COORDINATED_STORAGE_WRITE_CACHE_BYTES",
+              &Config::write_cache_bytes, 0, kInt64Max,
+              "Cache of the unit and attempt records written for leased work, which the "
+              "finish, fail or renewal that follows reads back without searching RocksDB, in "
+              "bytes (oldest dropped first). 0 turns it off. Default: 16777216 (16 MiB)"),
       // limits
       UIntRow("limits.max_frame_bytes", "COORDINATED_LIMITS_MAX_FRAME_BYTES",
               &Config::max_frame_bytes, 1, kInt64Max,

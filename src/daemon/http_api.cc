@@ -606,6 +606,8 @@ class HttpApi::Impl {
     const storage::Store* store = c_->store();
     s.storage_bytes = store->ApproximateSize();
     s.syncs = store->syncs();
+    s.write_cache_hits = store->write_cache_hits();
+    s.write_cache_bytes = store->write_cache_bytes();
     s.sync_seconds = store->sync_seconds();
     s.sync_max_seconds = store->max_sync_seconds();
     s.commit_groups = api_.sequencer_->groups();

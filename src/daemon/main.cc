@@ -250,6 +250,7 @@ int Run(int argc, char** argv) {
   so.sync = cfg.sync;
   so.block_cache_bytes = cfg.block_cache_bytes;
   so.memtable_bytes = cfg.memtable_bytes;
+  so.write_cache_bytes = cfg.write_cache_bytes;
   auto store = storage::Store::Open(so);
   if (!store.ok()) Die(kExitStartup, store.status().ToString());
   SystemClock clock;

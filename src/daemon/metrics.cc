@@ -66,6 +66,11 @@ const std::vector<MetricInfo>& MetricTable() {
        "Seconds spent in write-ahead-log syncs."},
       {"coordinated_storage_sync_max_seconds", "gauge", "",
        "The slowest write-ahead-log sync since start-up, in seconds."},
+      {"coordinated_storage_write_cache_hits_total", "counter", "",
+       "Point reads of unit and attempt records answered by the cache of recently written "
+       "ones (storage.write_cache_bytes) instead of RocksDB."},
+      {"coordinated_storage_write_cache_bytes", "gauge", "",
+       "Bytes held by the cache of recently written unit and attempt records."},
       {"coordinated_commit_groups_total", "counter", "",
        "Group commits of the sequencer (each covers every change queued meanwhile)."},
       {"process_cpu_seconds_total", "counter", "", "User and system CPU time, in seconds."},
@@ -359,6 +364,8 @@ std::string RenderMetrics(const MetricsSnapshot& s, const MetricsRegistry& regis
   w.Single("coordinated_storage_syncs_total", static_cast<double>(s.syncs));
   w.Single("coordinated_storage_sync_seconds_total", s.sync_seconds);
   w.Single("coordinated_storage_sync_max_seconds", s.sync_max_seconds);
+  w.Single("coordinated_storage_write_cache_hits_total", static_cast<double>(s.write_cache_hits));
+  w.Single("coordinated_storage_write_cache_bytes", static_cast<double>(s.write_cache_bytes));
   w.Single("coordinated_commit_groups_total", static_cast<double>(s.commit_groups));
 
   const ProcessStats p = ReadProcessStats();

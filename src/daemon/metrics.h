@@ -106,6 +106,8 @@ struct MetricsSnapshot {
   uint64_t rpc_connections_total = 0;
   uint64_t storage_bytes = 0;
   uint64_t syncs = 0;
+  uint64_t write_cache_hits = 0;
+  uint64_t write_cache_bytes = 0;
   double sync_seconds = 0;
   double sync_max_seconds = 0;
   uint64_t commit_groups = 0;

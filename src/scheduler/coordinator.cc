@@ -297,7 +297,9 @@ void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key, const
     }
   }
   if (now) {
-    batch.Put(Cf::kUnits, keys::Unit(spec.id, key), storage::EncodeUnit(*now));
+    // A leased unit's record is read again at its finish, fail, renewal or expiry.
+    batch.Put(Cf::kUnits, keys::Unit(spec.id, key), storage::EncodeUnit(*now),
+              /*read_soon=*/now->status == storage::kPending);
   } else {
     batch.Delete(Cf::kUnits, keys::Unit(spec.id, key));
   }
@@ -346,7 +348,7 @@ void Coordinator::AddAttempt(Txn& txn, const SpecState& spec, std::string_view k
   a.start = now;
   a.expires = unit.expiration.value_or(now);
   txn.batch().Put(Cf::kAttempts, keys::Attempt(spec.id, key, unit.attempts),
-                  storage::EncodeAttempt(a));
+                  storage::EncodeAttempt(a), /*read_soon=*/true);  // read again when it ends
 }
 
 void Coordinator::EndAttempt(Txn& txn, const SpecState& spec, std::string_view key,

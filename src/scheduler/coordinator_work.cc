@@ -426,7 +426,7 @@ StatusOr<std::pair<bool, std::string>> Coordinator::ApplyUpdate(Txn& txn, const 
         if (store_->Get(Cf::kAttempts, ak, &v).ok()) {
           if (auto a = storage::DecodeAttempt(v); a.ok()) {
             a->expires = *after.expiration;
-            txn.batch().Put(Cf::kAttempts, ak, storage::EncodeAttempt(*a));
+            txn.batch().Put(Cf::kAttempts, ak, storage::EncodeAttempt(*a), /*read_soon=*/true);
           }
         }
       }
@@ -449,7 +449,7 @@ StatusOr<std::pair<bool, std::string>> Coordinator::ApplyUpdate(Txn& txn, const 
       if (store_->Get(Cf::kAttempts, ak, &v).ok()) {
         if (auto a = storage::DecodeAttempt(v); a.ok() && a->status == "pending") {
           a->expires = *after.expiration;
-          txn.batch().Put(Cf::kAttempts, ak, storage::EncodeAttempt(*a));
+          txn.batch().Put(Cf::kAttempts, ak, storage::EncodeAttempt(*a), /*read_soon=*/true);
         }
       }
     }

@@ -40,25 +40,28 @@ struct CfInfo {
   // bytes (Store::Write refuses others), because the RocksDB release we build against shares
   // the hints between a memtable's point entries and its range deletions.
   uint8_t hint_prefix;
+  // Values written are kept in the store's WriteCache (see write_cache.h) for point reads that
+  // follow soon after: records read back by the next state change of the same unit.
+  bool cache_writes;
 };
 
 inline constexpr CfInfo kColumnFamilies[] = {
-    {Cf::kMeta, "default", false, 0},
-    {Cf::kSpecs, "specs", true, 0},
-    {Cf::kUnits, "units", true, 4},
-    {Cf::kReady, "ready", true, 4},
-    {Cf::kDelayed, "delayed", true, 4},
-    {Cf::kLeases, "leases", true, 4},
-    {Cf::kByStatus, "by_status", true, 5},
-    {Cf::kCompleted, "completed", true, 5},
-    {Cf::kAttempts, "attempts", true, 0},  // range-deleted per unit
-    {Cf::kWorkers, "workers", false, 0},
-    {Cf::kWorkerUnits, "worker_units", false, 0},
-    {Cf::kWorkerChildren, "worker_children", false, 0},
-    {Cf::kLocks, "locks", false, 0},
-    {Cf::kDepsForward, "deps_forward", true, 0},
-    {Cf::kDepsReverse, "deps_reverse", true, 0},
-    {Cf::kWaiting, "waiting", true, 4},
+    {Cf::kMeta, "default", false, 0, false},
+    {Cf::kSpecs, "specs", true, 0, false},
+    {Cf::kUnits, "units", true, 4, true},
+    {Cf::kReady, "ready", true, 4, false},
+    {Cf::kDelayed, "delayed", true, 4, false},
+    {Cf::kLeases, "leases", true, 4, false},
+    {Cf::kByStatus, "by_status", true, 5, false},
+    {Cf::kCompleted, "completed", true, 5, false},
+    {Cf::kAttempts, "attempts", true, 0, true},  // range-deleted per unit
+    {Cf::kWorkers, "workers", false, 0, false},
+    {Cf::kWorkerUnits, "worker_units", false, 0, false},
+    {Cf::kWorkerChildren, "worker_children", false, 0, false},
+    {Cf::kLocks, "locks", false, 0, false},
+    {Cf::kDepsForward, "deps_forward", true, 0, false},
+    {Cf::kDepsReverse, "deps_reverse", true, 0, false},
+    {Cf::kWaiting, "waiting", true, 4, false},
 };
 static_assert(std::size(kColumnFamilies) == static_cast<size_t>(Cf::kCount));
 

@@ -77,14 +77,15 @@ struct WriteBatch::Rep {
   struct Op {
     enum Kind : uint8_t { kPut, kDelete, kDeleteRange } kind;
     Cf cf;
+    bool read_soon;
     uint32_t a_len, b_len;
     size_t offset;  // of a in bytes; b follows it
   };
   std::vector<Op> ops;
   std::string bytes;
-  void Add(Op::Kind kind, Cf cf, std::string_view a, std::string_view b) {
-    ops.push_back(
-        {kind, cf, static_cast<uint32_t>(a.size()), static_cast<uint32_t>(b.size()), bytes.size()});
+  void Add(Op::Kind kind, Cf cf, std::string_view a, std::string_view b, bool read_soon = false) {
+    ops.push_back({kind, cf, read_soon, static_cast<uint32_t>(a.size()),
+                   static_cast<uint32_t>(b.size()), bytes.size()});
     bytes.append(a);
     bytes.append(b);
   }
@@ -95,8 +96,8 @@ struct WriteBatch::Rep {
 WriteBatch::WriteBatch() : rep_(std::make_unique<Rep>()) {}
 WriteBatch::~WriteBatch() = default;
 WriteBatch::WriteBatch(WriteBatch&&) noexcept = default;
-void WriteBatch::Put(Cf cf, std::string_view key, std::string_view value) {
-  rep_->Add(Rep::Op::kPut, cf, key, value);
+void WriteBatch::Put(Cf cf, std::string_view key, std::string_view value, bool read_soon) {
+  rep_->Add(Rep::Op::kPut, cf, key, value, read_soon);
 }
 void WriteBatch::Delete(Cf cf, std::string_view key) { rep_->Add(Rep::Op::kDelete, cf, key, {}); }
 void WriteBatch::DeleteRange(Cf cf, std::string_view begin, std::string_view end) {
@@ -154,7 +155,11 @@ class RocksIterator : public Iterator {
 };
 }  // namespace
 
-Store::Store(StoreOptions options) : options_(std::move(options)), rep_(std::make_unique<Rep>()) {}
+Store::Store(StoreOptions options)
+    : options_(std::move(options)),
+      rep_(std::make_unique<Rep>()),
+      write_cache_(
+          std::make_unique<WriteCache>(options_.read_only ? 0 : options_.write_cache_bytes)) {}
 Store::~Store() = default;
 
 StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
@@ -251,6 +256,9 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 
 Status Store::Get(Cf cf, std::string_view key, std::string* value) const {
   if (!rep_->h(cf)) return Status::NotFound("key not found");
+  if (kColumnFamilies[CfIndex(cf)].cache_writes && write_cache_->Get(cf, key, value)) {
+    return Status::Ok();
+  }
   auto s = rep_->db->Get(rocksdb::ReadOptions(), rep_->h(cf), S(key), value);
   if (s.IsNotFound()) return Status::NotFound("key not found");
   return FromRocks(s, "get");
@@ -339,9 +347,30 @@ Status Store::Write(WriteBatch& batch) {
       }
       faulty_.store(true);
     }
+    write_cache_->Clear();  // whatever RocksDB applied before failing, the cache forgets
     return FromRocks(s, "write");
   }
   dirty_.store(true);  // after the write: a Sync that sees it covers the write
+  if (write_cache_->enabled()) {
+    for (const auto& op : rep.ops) {
+      if (!kColumnFamilies[CfIndex(op.cf)].cache_writes) continue;
+      switch (op.kind) {
+        case WriteBatch::Rep::Op::kPut:
+          if (op.read_soon) {
+            write_cache_->Put(op.cf, rep.a(op), rep.b(op));
+          } else {
+            write_cache_->Erase(op.cf, rep.a(op));
+          }
+          break;
+        case WriteBatch::Rep::Op::kDelete:
+          write_cache_->Erase(op.cf, rep.a(op));
+          break;
+        case WriteBatch::Rep::Op::kDeleteRange:
+          write_cache_->EraseRange(op.cf, rep.a(op), rep.b(op));
+          break;
+      }
+    }
+  }
   return Status::Ok();
 }
 

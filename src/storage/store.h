@@ -23,6 +23,7 @@
 
 #include "common/status.h"
 #include "storage/column_families.h"
+#include "storage/write_cache.h"
 
 namespace rocksdb {
 class Env;
@@ -41,6 +42,9 @@ struct StoreOptions {
   // by every column family, and one budget for all memtables together.
   uint64_t block_cache_bytes = 64ull << 20;
   uint64_t memtable_bytes = 64ull << 20;
+  // Budget of the cache of recently written unit and attempt records (storage.write_cache_bytes,
+  // see write_cache.h); 0 = no cache.
+  uint64_t write_cache_bytes = 16ull << 20;
   // The RocksDB environment (file system, threads); null = the default. Tests pass one whose
   // file system injects faults. Not owned; must outlive the store.
   rocksdb::Env* env = nullptr;
@@ -51,7 +55,10 @@ class WriteBatch {
   WriteBatch();
   ~WriteBatch();
   WriteBatch(WriteBatch&&) noexcept;
-  void Put(Cf cf, std::string_view key, std::string_view value);
+  // `read_soon`: the value will likely be read back shortly (a leased unit's record, an open
+  // attempt); in a family with CfInfo::cache_writes it is then kept in the store's WriteCache.
+  // Any other write of the key removes it from there.
+  void Put(Cf cf, std::string_view key, std::string_view value, bool read_soon = false);
   void Delete(Cf cf, std::string_view key);
   // Deletes [begin, end).
   void DeleteRange(Cf cf, std::string_view begin, std::string_view end);
@@ -105,6 +112,9 @@ class Store {
   const std::string& path() const { return options_.path; }
   bool sync_enabled() const { return options_.sync; }
   uint64_t syncs() const { return syncs_.load(); }
+  // Point reads answered by the write cache, and the bytes it holds (metrics).
+  uint64_t write_cache_hits() const { return write_cache_->hits(); }
+  uint64_t write_cache_bytes() const { return write_cache_->bytes(); }
   // Total seconds spent in write-ahead-log syncs, and the slowest one (metrics).
   double sync_seconds() const { return sync_seconds_.load(); }
   double max_sync_seconds() const { return max_sync_seconds_.load(); }
@@ -116,7 +126,8 @@ class Store {
   explicit Store(StoreOptions options);
   StoreOptions options_;
   std::unique_ptr<Rep> rep_;
-  std::atomic<bool> dirty_{false};  // written since the last Sync began
+  std::unique_ptr<WriteCache> write_cache_;  // families with CfInfo::cache_writes
+  std::atomic<bool> dirty_{false};           // written since the last Sync began
   // Faults, set by Write (sequencer thread) and Sync (committer thread). `faulty_` is true
   // whenever either field is set, so the fast paths take no lock.
   std::atomic<bool> faulty_{false};
