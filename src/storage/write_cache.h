@@ -70,8 +70,8 @@ class WriteCache {
   // Per column family, ordered for range deletes. Keys are views of the entries' own `key`
   // strings, which list nodes keep in place.
   Index index_[static_cast<size_t>(Cf::kCount)];  // guarded by mu_
-  size_t bytes_ = 0;          // guarded by mu_
-  mutable uint64_t hits_ = 0;  // guarded by mu_
+  size_t bytes_ = 0;                              // guarded by mu_
+  mutable uint64_t hits_ = 0;                     // guarded by mu_
 };
 
 }  // namespace coordinated::storage
