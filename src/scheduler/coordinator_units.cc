@@ -77,9 +77,25 @@ bool FiniteOr(double d) { return std::isfinite(d); }
 }  // namespace
 
 Status Coordinator::AddUnitsTo(Txn& txn, SpecState& spec, std::vector<NewUnit>& units, double now) {
-  for (NewUnit& u : units) {
+  // The stored records of all the units, read at once: most are misses (new keys), which one
+  // MultiGet answers for far less than a Get each. A unit this transaction already wrote is
+  // read from the transaction instead.
+  std::vector<std::optional<std::string>> stored;
+  if (units.size() > 1) {
+    std::vector<std::string> unit_keys;
+    unit_keys.reserve(units.size());
+    for (const NewUnit& u : units) unit_keys.push_back(keys::Unit(spec.id, u.key.str()));
+    COORD_RETURN_IF_ERROR(store_->MultiGet(Cf::kUnits, unit_keys, &stored));
+  }
+  for (size_t i = 0; i < units.size(); ++i) {
+    NewUnit& u = units[i];
     const std::string& key = u.key.str();
-    COORD_ASSIGN_OR_RETURN(auto existing, txn.Read(spec, key));
+    std::optional<UnitRecord> existing;
+    if (stored.empty() || txn.Changed(spec, key)) {
+      COORD_ASSIGN_OR_RETURN(existing, txn.Read(spec, key));
+    } else if (stored[i]) {
+      COORD_ASSIGN_OR_RETURN(existing, storage::DecodeUnit(*stored[i]));
+    }
     UnitRecord after;
     if (existing) {
       // As the original: data replaced, back to AVAILABLE whatever the state, priority kept.

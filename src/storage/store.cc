@@ -264,6 +264,25 @@ Status Store::Get(Cf cf, std::string_view key, std::string* value) const {
   return FromRocks(s, "get");
 }
 
+Status Store::MultiGet(Cf cf, const std::vector<std::string>& keys,
+                       std::vector<std::optional<std::string>>* values) const {
+  values->assign(keys.size(), std::nullopt);
+  if (!rep_->h(cf) || keys.empty()) return Status::Ok();
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const auto& k : keys) slices.emplace_back(k);
+  std::vector<rocksdb::PinnableSlice> found(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  rep_->db->MultiGet(rocksdb::ReadOptions(), rep_->h(cf), keys.size(), slices.data(), found.data(),
+                     statuses.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "multi-get");
+    (*values)[i].emplace(found[i].data(), found[i].size());
+  }
+  return Status::Ok();
+}
+
 namespace {
 class EmptyIterator : public Iterator {
  public:

@@ -18,8 +18,10 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "storage/column_families.h"
@@ -92,6 +94,11 @@ class Store {
 
   // kNotFound when absent.
   Status Get(Cf cf, std::string_view key, std::string* value) const;
+  // Point reads of many keys of one family at once (one RocksDB MultiGet, cheaper per key than
+  // as many Gets): (*values)[i] is the value of keys[i], or nullopt when it is absent. Any other
+  // failure is returned for the whole call.
+  Status MultiGet(Cf cf, const std::vector<std::string>& keys,
+                  std::vector<std::optional<std::string>>* values) const;
   // Iterates keys in [lower, upper); an empty `upper` means no upper bound.
   std::unique_ptr<Iterator> NewIterator(Cf cf, std::string_view lower,
                                         std::string_view upper) const;
