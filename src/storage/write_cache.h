@@ -7,11 +7,10 @@
 //
 // Contract. The cache is write-through and only ever holds what the store holds: the store puts
 // a value into it after a batch that wrote it (marked `read_soon`) was applied, erases a key
-// after a batch that deleted it or wrote it without the mark was applied, erases the keys of an
-// applied range delete, and clears everything after a failed write. So Get
+// after a batch that deleted it or wrote it without the mark was applied, erases the keys in the
+// range of an applied range delete, and clears everything after a failed write. So Get
 // returning true gives exactly the bytes RocksDB would return; false means "ask RocksDB" (the
-// key may or may not exist). Deleted keys are not remembered. A range delete erases the cached
-// keys in its range.
+// key may or may not exist). Deleted keys are not remembered.
 //
 // Memory. Entries are charged their key and value bytes plus a fixed overhead; past the budget
 // the oldest written entries are dropped first. A budget of 0 turns the cache off.
@@ -20,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <map>
 #include <mutex>
