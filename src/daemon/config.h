@@ -34,12 +34,11 @@ struct Config {
   bool allow_insecure_remote = false;  // serve non-loopback hosts without auth (protected mode)
   // storage
   std::string data_dir = "./coordinate-data";
-  bool sync = true;                        // fsync the WAL before acknowledging (group commit)
-  uint64_t min_free_bytes = 256ull << 20;  // refuse new work below this much free space; 0 = off
-  uint64_t reserve_bytes = 64ull << 20;    // space held back for finishing work when it is low
-  uint64_t block_cache_bytes = 64ull << 20;
-  uint64_t write_cache_bytes = 16ull << 20;  // recently written leased records (write_cache.h)  //
-                                             // RocksDB block cache shared by every family
+  bool sync = true;                          // fsync the WAL before acknowledging (group commit)
+  uint64_t min_free_bytes = 256ull << 20;    // refuse new work below this much free space; 0 = off
+  uint64_t reserve_bytes = 64ull << 20;      // space held back for finishing work when it is low
+  uint64_t block_cache_bytes = 64ull << 20;  // RocksDB block cache shared by every family
+  uint64_t write_cache_bytes = 16ull << 20;  // recently written leased records (write_cache.h)
   uint64_t memtable_bytes = 64ull << 20;     // all memtables together
   // limits
   uint64_t max_frame_bytes = 64ull << 20;
