@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "common/cbor_direct.h"
+
 namespace coordinated {
 
 // ---------------------------------------------------------------------------------------------
@@ -362,6 +364,14 @@ StreamDecoder::Result StreamDecoder::Feed(const uint8_t* data, size_t size, size
   size_t off = 0;
   *consumed = 0;
   if (!error_.ok()) return Result::kError;
+  // A whole item at the start: decode it directly (see common/cbor_direct.h). Anything else
+  // (incomplete, malformed, indefinite) goes through libcbor below, head by head.
+  if (direct_ && stack_.empty() && item_bytes_ == 0 && !have_done_ && size > 0 &&
+      DecodeDirect(data, size, limits_, &done_, consumed)) {
+    have_done_ = true;
+    item_bytes_ = *consumed;
+    return Result::kDone;
+  }
   while (off < size) {
     const uint8_t first = data[off];
     const uint8_t major = first >> 5;
@@ -442,8 +452,9 @@ Value StreamDecoder::TakeValue() {
   return std::move(done_);
 }
 
-StatusOr<Value> DecodeCbor(std::string_view bytes, const DecodeLimits& limits) {
+StatusOr<Value> DecodeCbor(std::string_view bytes, const DecodeLimits& limits, bool direct) {
   StreamDecoder dec(limits);
+  dec.set_direct(direct);
   size_t consumed = 0;
   auto r = dec.Feed(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &consumed);
   if (r == StreamDecoder::Result::kError) return dec.error();

@@ -4,7 +4,8 @@
 // integers and lengths, definite lengths everywhere, every float as an 8-byte double (0xFB),
 // tuples as tag 128 over an array, map entries in insertion order.
 //
-// Decoding is built on libcbor's streaming decoder (cbor_stream_decode), one head at a time, so
+// An item that is whole in the buffer is decoded directly (common/cbor_direct.h); otherwise
+// decoding is built on libcbor's streaming decoder (cbor_stream_decode), one head at a time, so
 // an item can be fed in pieces as it arrives from a socket. Limits are enforced *before*
 // anything is allocated: a declared string length or element count that cannot fit in what is
 // left of the byte budget is refused at once, nesting deeper than max_depth is refused, and the
@@ -51,6 +52,9 @@ class StreamDecoder {
   explicit StreamDecoder(DecodeLimits limits = {}) : limits_(limits) {}
 
   Result Feed(const uint8_t* data, size_t size, size_t* consumed);
+  // Whether an item found whole at the start of a Feed is decoded by DecodeDirect (the
+  // default) or, like every other item, head by head. Tests and fuzzers compare the two.
+  void set_direct(bool direct) { direct_ = direct; }
   Value TakeValue();
   const Status& error() const { return error_; }
   // Bytes absorbed into the item being decoded (0 between items).
@@ -95,9 +99,12 @@ class StreamDecoder {
   size_t items_ = 0;
   size_t available_ = 0;  // bytes handed to the current Feed call not yet consumed
   Status error_;
+  bool direct_ = true;
 };
 
-// Decodes exactly one item that must span all of `bytes`.
-StatusOr<Value> DecodeCbor(std::string_view bytes, const DecodeLimits& limits = {});
+// Decodes exactly one item that must span all of `bytes`. `direct` as in
+// StreamDecoder::set_direct.
+StatusOr<Value> DecodeCbor(std::string_view bytes, const DecodeLimits& limits = {},
+                           bool direct = true);
 
 }  // namespace coordinated

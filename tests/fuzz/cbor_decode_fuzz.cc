@@ -2,7 +2,8 @@
 //
 // Each input is decoded twice: once through StreamDecoder fed in two chunks (the split point
 // comes from the first byte, the caller re-feeding unconsumed bytes as a connection would), and
-// once through DecodeCbor. The two must agree. Every successfully decoded value is re-encoded
+// once through DecodeCbor. The two must agree, and DecodeCbor without its direct path
+// (common/cbor_direct.h, libcbor head by head only) must give the same value or the same error. Every successfully decoded value is re-encoded
 // and decoded again; the result must equal the value and re-encode to the same bytes.
 // Any disagreement aborts, which libFuzzer reports as a crash.
 #include <cstddef>
@@ -99,6 +100,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const StatusOr<Value> whole =
       DecodeCbor(std::string_view(reinterpret_cast<const char*>(data), size), FuzzLimits());
+
+  const StatusOr<Value> headwise = DecodeCbor(
+      std::string_view(reinterpret_cast<const char*>(data), size), FuzzLimits(), /*direct=*/false);
+  if (whole.ok() != headwise.ok()) Die("direct and head-by-head decoding disagree", nullptr);
+  if (whole.ok() && (*whole != *headwise || EncodeCbor(*whole) != EncodeCbor(*headwise))) {
+    Die("direct and head-by-head values differ", &*whole);
+  }
+  if (!whole.ok() && (whole.status().code() != headwise.status().code() ||
+                      whole.status().message() != headwise.status().message())) {
+    Die("direct and head-by-head errors differ", nullptr);
+  }
 
   if (whole.ok()) {
     // DecodeCbor accepted exactly one item spanning the input; the stream must agree.
