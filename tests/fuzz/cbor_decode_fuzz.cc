@@ -3,9 +3,9 @@
 // Each input is decoded twice: once through StreamDecoder fed in two chunks (the split point
 // comes from the first byte, the caller re-feeding unconsumed bytes as a connection would), and
 // once through DecodeCbor. The two must agree, and DecodeCbor without its direct path
-// (common/cbor_direct.h, libcbor head by head only) must give the same value or the same error. Every successfully decoded value is re-encoded
-// and decoded again; the result must equal the value and re-encode to the same bytes.
-// Any disagreement aborts, which libFuzzer reports as a crash.
+// (common/cbor_direct.h, libcbor head by head only) must give the same value or the same error.
+// Every successfully decoded value is re-encoded and decoded again; the result must equal the value
+// and re-encode to the same bytes. Any disagreement aborts, which libFuzzer reports as a crash.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>

@@ -284,8 +284,8 @@ TEST(CborDirectTest, NestingDeeperThanTheDirectDecoderRecursesStillDecodes) {
   bytes.push_back('\x01');
   Value v;
   size_t n = 0;
-  EXPECT_FALSE(DecodeDirect(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), limits,
-                            &v, &n));
+  EXPECT_FALSE(
+      DecodeDirect(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), limits, &v, &n));
   auto decoded = DecodeCbor(bytes, limits);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   const Value* inner = &*decoded;
@@ -305,8 +305,8 @@ TEST(CborDirectTest, HostileCountsAreLeftToTheStreamingPathWithoutReserving) {
   for (const std::string& bytes : inputs) {
     Value v;
     size_t n = 0;
-    EXPECT_FALSE(DecodeDirect(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), {}, &v,
-                              &n));
+    EXPECT_FALSE(
+        DecodeDirect(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), {}, &v, &n));
     EXPECT_FALSE(DecodeCbor(bytes).ok());
     ExpectSameAsStreaming(bytes, {});
   }
