@@ -472,6 +472,7 @@ std::optional<double> Coordinator::BestReady(SpecState& spec) {
       spec.ready_floor = std::string(it->key());
     }
     spec.best_valid = true;
+    if (collect_probes_) probes_.push_back({&spec, std::move(it)});
   }
   return spec.best_priority;
 }

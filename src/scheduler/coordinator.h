@@ -230,6 +230,17 @@ class Coordinator {
   // Keeps timer_floor_ a lower bound of every spec's next_deadline and next_due.
   void NoteTimer(double t) { timer_floor_ = std::min(timer_floor_, t); }
   std::optional<double> BestReady(SpecState& spec);
+  // Ready-queue iterators BestReady positioned while get_work chose a spec (collected only
+  // while `collect_probes_` is set). GetWork continues from the chosen spec's instead of
+  // seeking again: nothing is written between the choice and the claim, so the iterator's
+  // view and position are exactly what a new seek would give. Cleared before GetWork returns,
+  // so no iterator outlives the call (an open iterator pins memtables).
+  struct ReadyProbe {
+    SpecState* spec;
+    std::unique_ptr<storage::Iterator> it;
+  };
+  std::vector<ReadyProbe> probes_;
+  bool collect_probes_ = false;
   SpecState* ChooseSpec(const GetWorkOptions& options, double now);
   bool HasWork(SpecState& spec, double now);
   void Chain(Txn& txn, SpecState& spec, const storage::UnitRecord& unit, double now);

@@ -135,7 +135,14 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
     COORD_RETURN_IF_ERROR(reap.Commit());
   }
   std::vector<Grant> out;
+  collect_probes_ = true;
   SpecState* spec = ChooseSpec(options, now);
+  collect_probes_ = false;
+  std::unique_ptr<storage::Iterator> probe;
+  for (auto& p : probes_) {
+    if (p.spec == spec) probe = std::move(p.it);
+  }
+  probes_.clear();
   if (!spec) return out;
   int64_t n = std::max<int64_t>(options.max_jobs, 1);
   if (spec->settings.max_getwork && *spec->settings.max_getwork > 0) {
@@ -159,10 +166,14 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
                         after.data});
   };
   const std::string prefix = keys::Spec(spec->id);
-  auto it = store_->NewIterator(Cf::kReady, prefix, keys::PrefixEnd(prefix));
+  // The probe (see ReadyProbe) already stands where this seek would land.
+  std::unique_ptr<storage::Iterator> it = std::move(probe);
+  if (!it) {
+    it = store_->NewIterator(Cf::kReady, prefix, keys::PrefixEnd(prefix));
+    it->Seek(spec->ready_floor.empty() ? prefix : spec->ready_floor);
+  }
   std::string floor;
-  for (it->Seek(spec->ready_floor.empty() ? prefix : spec->ready_floor);
-       it->Valid() && static_cast<int64_t>(out.size()) < n; it->Next()) {
+  for (; it->Valid() && static_cast<int64_t>(out.size()) < n; it->Next()) {
     floor.assign(it->key());
     std::string key(storage::DecodeIndexKey(it->key()).unit_key);
     COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, key));
