@@ -73,7 +73,7 @@ bool Dispatcher::TryBatchHandler(Value& batch, const ConnectionState* connection
         spec->grows_store || (job->spec != nullptr && spec != job->spec)) {
       return false;
     }
-    auto args = BindArgs(*spec, req->params);
+    auto args = BindArgs(*spec, std::move(req->params));
     if (!args.ok()) return false;
     job->spec = spec;
     job->ids.push_back(std::move(req->id));
@@ -132,7 +132,7 @@ void Dispatcher::Finish(const Done& done, std::string_view method, TimePoint sta
 
 void Dispatcher::HandleOne(Value msg, ConnectionState* connection, Done done) {
   const TimePoint start = observer_ ? std::chrono::steady_clock::now() : TimePoint();
-  auto req = ParseRequest(msg);
+  auto req = ParseRequest(&msg);
   if (!req.ok()) {
     const Value* id = msg.FindKey("id");
     Finish(done, {}, start, ErrorReply(id ? *id : Value::Null(), req.status()));
@@ -150,7 +150,7 @@ void Dispatcher::HandleOne(Value msg, ConnectionState* connection, Done done) {
            ErrorReply(req->id, Status::NoSuchMethod("no such method '" + req->method + "'")));
     return;
   }
-  auto args = BindArgs(*spec, req->params);
+  auto args = BindArgs(*spec, std::move(req->params));
   if (!args.ok()) {
     Finish(done, spec->name, start, ErrorReply(req->id, args.status()));
     return;

@@ -1,28 +1,42 @@
 #include "rpc/envelope.h"
 
+#include <type_traits>
+
 #include "common/cbor.h"
 
 namespace coordinated::rpc {
 
-StatusOr<Request> ParseRequest(const Value& msg) {
+namespace {
+
+// Checks a request map and copies (const) or moves (non-const) its parts into a Request.
+template <typename V>
+StatusOr<Request> SplitRequest(V& msg) {
   if (!msg.is_map()) return Status::InvalidArgument("a request must be a map");
-  Request req;
-  const Value* id = msg.FindKey("id");
-  if (id) req.id = *id;
   const Value* method = msg.FindKey("method");
   if (!method) return Status::InvalidArgument("request has no 'method'");
   if (!method->is_string()) return Status::InvalidArgument("'method' must be a string");
-  req.method = method->str();
   const Value* params = msg.FindKey("params");
-  if (!params || params->is_null()) {
-    req.params = Value::Array();
-  } else if (params->is_sequence() || params->is_map()) {
-    req.params = *params;
-  } else {
+  if (params && !params->is_null() && !params->is_sequence() && !params->is_map()) {
     return Status::InvalidArgument("don't understand params: " + params->ToDiagnostic());
+  }
+  Request req;
+  req.method = method->str();
+  if constexpr (std::is_const_v<V>) {
+    if (const Value* id = msg.FindKey("id")) req.id = *id;
+    req.params = (!params || params->is_null()) ? Value::Array() : *params;
+  } else {
+    if (Value* id = msg.FindMutableKey("id")) req.id = std::move(*id);
+    req.params =
+        (!params || params->is_null()) ? Value::Array() : std::move(*msg.FindMutableKey("params"));
   }
   return req;
 }
+
+}  // namespace
+
+StatusOr<Request> ParseRequest(const Value& msg) { return SplitRequest(msg); }
+
+StatusOr<Request> ParseRequest(Value* msg) { return SplitRequest(*msg); }
 
 Value ResultReply(const Value& id, Value result) {
   Value m = Value::Map();

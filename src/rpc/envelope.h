@@ -22,6 +22,9 @@ struct Request {
 
 // Splits a decoded request map. Errors name what is missing or malformed.
 StatusOr<Request> ParseRequest(const Value& msg);
+// The same, moving the id and params out of `*msg` instead of copying them; on an error
+// `*msg` is left as it was.
+StatusOr<Request> ParseRequest(Value* msg);
 
 Value ResultReply(const Value& id, Value result);
 Value ErrorReply(const Value& id, const Status& error);

@@ -11,10 +11,10 @@ const MethodSpec* FindMethod(std::string_view name, bool test_hooks) {
   return nullptr;
 }
 
-StatusOr<Args> BindArgs(const MethodSpec& spec, const Value& params) {
+StatusOr<Args> BindArgs(const MethodSpec& spec, Value params) {
   Args args(spec.params.size(), Value::Undefined());
   if (params.is_sequence()) {
-    const auto& items = params.items();
+    auto& items = params.mutable_items();
     if (items.size() < spec.required || items.size() > spec.params.size()) {
       std::string expected = spec.required == spec.params.size()
                                  ? std::to_string(spec.required)
@@ -22,7 +22,7 @@ StatusOr<Args> BindArgs(const MethodSpec& spec, const Value& params) {
       return Status::InvalidArgument(
           fmt::format("{}() takes {} arguments ({} given)", spec.name, expected, items.size()));
     }
-    for (size_t i = 0; i < items.size(); ++i) args[i] = items[i];
+    for (size_t i = 0; i < items.size(); ++i) args[i] = std::move(items[i]);
     return args;
   }
   // Keyword arguments.
@@ -40,7 +40,7 @@ StatusOr<Args> BindArgs(const MethodSpec& spec, const Value& params) {
           fmt::format("{}() got an unexpected keyword argument {}", spec.name,
                       k.is_string() ? "'" + k.str() + "'" : k.ToDiagnostic()));
     }
-    args[idx] = params.value_at(i);
+    args[idx] = std::move(params.mutable_value_at(i));
     given[idx] = true;
   }
   for (size_t j = 0; j < spec.required; ++j) {

@@ -79,6 +79,7 @@ const std::vector<MethodSpec>& MethodTable();
 const MethodSpec* FindMethod(std::string_view name, bool test_hooks);
 
 // Maps positional or keyword params onto the spec's parameter list, checking arity and names.
-StatusOr<Args> BindArgs(const MethodSpec& spec, const Value& params);
+// The arguments are moved out of `params`.
+StatusOr<Args> BindArgs(const MethodSpec& spec, Value params);
 
 }  // namespace coordinated::rpc
