@@ -128,6 +128,31 @@ TEST_F(StoreTest, PutGetDeleteAcrossColumnFamilies) {
   EXPECT_TRUE(Has(store(), Cf::kReady, "k"));
 }
 
+TEST_F(StoreTest, MultiGetAnswersEachKeyInTheOrderAsked) {
+  // Keys out of order, repeated, missing, with bytes above 0x7f (ordered as unsigned), some
+  // only in the memtable and some in a table file.
+  WriteBatch b;
+  b.Put(Cf::kUnits, "b", "vb");
+  b.Put(Cf::kUnits, std::string("\xff\x01", 2), "vff");
+  b.Put(Cf::kUnits, "a", "va");
+  ASSERT_TRUE(store()->Write(b).ok());
+  ReopenStore();  // recovery writes the first batch to a table file
+  WriteBatch c;
+  c.Put(Cf::kUnits, "c", "vc");
+  c.Put(Cf::kUnits, "b", "vb2");
+  ASSERT_TRUE(store()->Write(c).ok());
+  const std::vector<std::string> keys = {"c", std::string("\xff\x01", 2), "zz", "a", "b", "a", ""};
+  std::vector<std::optional<std::string>> values;
+  ASSERT_TRUE(store()->MultiGet(Cf::kUnits, keys, &values).ok());
+  const std::vector<std::optional<std::string>> expected = {"vc",  "vff", std::nullopt, "va",
+                                                            "vb2", "va",  std::nullopt};
+  EXPECT_EQ(values, expected);
+  // Already in order: the same answers.
+  const std::vector<std::string> sorted = {"a", "b", "c"};
+  ASSERT_TRUE(store()->MultiGet(Cf::kUnits, sorted, &values).ok());
+  EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"va", "vb2", "vc"}));
+}
+
 TEST_F(StoreTest, OperationsInOneBatchApplyInOrder) {
   WriteBatch b;
   b.Put(Cf::kUnits, "a", "1");
