@@ -6,10 +6,11 @@
 // in-memory summaries from the store, so memory never disagrees with what is stored.
 #pragma once
 
-#include <map>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -48,7 +49,20 @@ class Coordinator::Txn {
   CoordinatorCounters counters_at_start_;
   storage::WriteBatch batch_;
   std::set<SpecState*> touched_;
-  std::map<std::pair<storage::SpecId, std::string>, std::optional<storage::UnitRecord>> overlay_;
+  // Unit records written so far (nullopt: deleted), by spec and unit key. Only looked up,
+  // never walked in order.
+  struct UnitRef {
+    storage::SpecId spec;
+    std::string key;
+    bool operator==(const UnitRef& o) const { return spec == o.spec && key == o.key; }
+  };
+  struct UnitRefHash {
+    size_t operator()(const UnitRef& r) const {
+      return std::hash<std::string>()(r.key) ^
+             (static_cast<size_t>(r.spec) * 0x9e3779b97f4a7c15ull);
+    }
+  };
+  std::unordered_map<UnitRef, std::optional<storage::UnitRecord>, UnitRefHash> overlay_;
   struct Event {
     SpecState* spec;
     std::string key;
