@@ -39,11 +39,15 @@ struct CfInfo {
   // Constraint: a DeleteRange on such a family must begin at a key of at most `hint_prefix`
   // bytes (Store::Write refuses others), because the RocksDB release we build against shares
   // the hints between a memtable's point entries and its range deletions.
+  // kHintLengthPrefixed: the prefix is the key's leading 4-byte big-endian length and that
+  // many bytes (a worker's keys: keys::WorkerUnitPrefix), so each worker has its own hint.
   uint8_t hint_prefix;
   // Values written are kept in the store's WriteCache (see write_cache.h) for point reads that
   // follow soon after: records read back by the next state change of the same unit.
   bool cache_writes;
 };
+
+inline constexpr uint8_t kHintLengthPrefixed = 255;
 
 inline constexpr CfInfo kColumnFamilies[] = {
     {Cf::kMeta, "default", false, 0, false},
@@ -56,7 +60,7 @@ inline constexpr CfInfo kColumnFamilies[] = {
     {Cf::kCompleted, "completed", true, 5, false},
     {Cf::kAttempts, "attempts", true, 0, true},  // range-deleted per unit
     {Cf::kWorkers, "workers", false, 0, false},
-    {Cf::kWorkerUnits, "worker_units", false, 0, false},
+    {Cf::kWorkerUnits, "worker_units", false, kHintLengthPrefixed, false},
     {Cf::kWorkerChildren, "worker_children", false, 0, false},
     {Cf::kLocks, "locks", false, 0, false},
     {Cf::kDepsForward, "deps_forward", true, 0, false},
@@ -64,6 +68,19 @@ inline constexpr CfInfo kColumnFamilies[] = {
     {Cf::kWaiting, "waiting", true, 4, false},
 };
 static_assert(std::size(kColumnFamilies) == static_cast<size_t>(Cf::kCount));
+
+// The length of `key`'s insert-hint prefix under `hint_prefix` (CfInfo::hint_prefix), or 0 when
+// the key takes no hint: no hint for the family, or the key is not longer than its prefix.
+inline size_t HintPrefixLength(uint8_t hint_prefix, std::string_view key) {
+  size_t n = hint_prefix;
+  if (hint_prefix == kHintLengthPrefixed) {
+    if (key.size() < 4) return 0;
+    n = 4;
+    for (size_t i = 0; i < 4; ++i)
+      n += static_cast<size_t>(static_cast<uint8_t>(key[i])) << (24 - 8 * i);
+  }
+  return n > 0 && key.size() > n ? n : 0;
+}
 
 inline constexpr size_t CfIndex(Cf cf) { return static_cast<size_t>(cf); }
 inline constexpr std::string_view CfName(Cf cf) { return kColumnFamilies[CfIndex(cf)].name; }

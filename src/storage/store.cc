@@ -22,20 +22,23 @@
 namespace coordinated::storage {
 
 namespace {
-// The memtable insert-hint prefix of a column family (CfInfo::hint_prefix): the first `n`
-// bytes of keys longer than that. Range deletions begin at shorter keys, so they never touch
-// a hint.
+// The memtable insert-hint prefix of a column family (CfInfo::hint_prefix, HintPrefixLength).
+// Only keys longer than their prefix are in the domain; range deletions begin at keys no longer
+// than that (Store::Write checks), so they never touch a hint.
 class HintPrefix : public rocksdb::SliceTransform {
  public:
-  explicit HintPrefix(size_t n) : n_(n) {}
+  explicit HintPrefix(uint8_t hint) : hint_(hint) {}
   const char* Name() const override { return "coordinated.HintPrefix"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), n_);
+    return rocksdb::Slice(key.data(),
+                          HintPrefixLength(hint_, std::string_view(key.data(), key.size())));
   }
-  bool InDomain(const rocksdb::Slice& key) const override { return key.size() > n_; }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return HintPrefixLength(hint_, std::string_view(key.data(), key.size())) > 0;
+  }
 
  private:
-  size_t n_;
+  uint8_t hint_;
 };
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
@@ -323,12 +326,10 @@ Status Store::Write(WriteBatch& batch) {
       return Status::InvalidArgument("delete range with an end not after its start");
     }
     if (op.kind == WriteBatch::Rep::Op::kDeleteRange &&
-        rep.a(op).size() > kColumnFamilies[CfIndex(op.cf)].hint_prefix &&
-        kColumnFamilies[CfIndex(op.cf)].hint_prefix > 0) {
+        HintPrefixLength(kColumnFamilies[CfIndex(op.cf)].hint_prefix, rep.a(op)) > 0) {
       // See CfInfo::hint_prefix: such a range would share an insert hint with point entries.
-      return Status::InvalidArgument(
-          "delete range in " + std::string(CfName(op.cf)) + " must begin at a key of at most " +
-          std::to_string(kColumnFamilies[CfIndex(op.cf)].hint_prefix) + " bytes");
+      return Status::InvalidArgument("delete range in " + std::string(CfName(op.cf)) +
+                                     " must begin at a key no longer than its insert-hint prefix");
     }
     if (!rep_->h(op.cf)) return Status::FailedPrecondition("column family missing (read-only)");
   }

@@ -202,24 +202,47 @@ TEST_F(StoreTest, DeleteRangeByPrefixEndClearsOneSpec) {
 
 // Families with memtable insert hints (CfInfo::hint_prefix) take range deletions that begin at
 // a key of at most the hint's length, interleaved with point writes of the same prefix, without
-// the hints ever being used for the range deletions; longer range starts are refused.
+// the hints ever being used for the range deletions; longer range starts are refused. For the
+// length-prefixed kind (worker_units) the prefix is a worker's, and several workers interleave.
 TEST_F(StoreTest, HintedFamiliesTakeShortRangeDeletesInterleavedWithPuts) {
   for (const auto& info : kColumnFamilies) {
     if (info.hint_prefix == 0) continue;
     SCOPED_TRACE(std::string(info.name));
-    const std::string prefix = keys::Spec(7) + std::string(info.hint_prefix - 4, '\x01');
+    const bool by_length = info.hint_prefix == kHintLengthPrefixed;
+    // Point keys go under `prefix` (and, by worker, under `other` too); the range deletion
+    // clears from `range_begin`, a key no longer than the hint prefix.
+    const std::string prefix = by_length
+                                   ? keys::WorkerUnitPrefix("worker-one")
+                                   : keys::Spec(7) + std::string(info.hint_prefix - 4, '\x01');
+    const std::string other = by_length ? keys::WorkerUnitPrefix("w2") : prefix;
+    const std::string range_begin = by_length ? prefix : keys::Spec(7);
+    EXPECT_EQ(HintPrefixLength(info.hint_prefix, prefix + "x"), prefix.size());
+    EXPECT_EQ(HintPrefixLength(info.hint_prefix, range_begin), 0u);
     for (int round = 0; round < 50; ++round) {
       WriteBatch b;
-      for (int i = 0; i < 40; ++i) b.Put(info.cf, prefix + std::to_string(round * 40 + i), "v");
+      for (int i = 0; i < 40; ++i) {
+        b.Put(info.cf, prefix + std::to_string(round * 40 + i), "v");
+        if (by_length) b.Put(info.cf, other + std::to_string(round * 40 + i), "v");
+      }
       ASSERT_TRUE(store()->Write(b).ok());
+      if (by_length && round % 2 == 1) {  // the other worker's units finish one by one
+        WriteBatch d;
+        for (int i = 0; i < 40; ++i) d.Delete(info.cf, other + std::to_string(round * 40 + i));
+        for (int i = 0; i < 40; ++i)
+          d.Delete(info.cf, other + std::to_string((round - 1) * 40 + i));
+        ASSERT_TRUE(store()->Write(d).ok());
+      }
       if (round % 3 == 2) {
         WriteBatch r;
-        r.DeleteRange(info.cf, keys::Spec(7), keys::PrefixEnd(keys::Spec(7)));
+        r.DeleteRange(info.cf, range_begin, keys::PrefixEnd(range_begin));
         ASSERT_TRUE(store()->Write(r).ok());
-        EXPECT_TRUE(Keys(store(), info.cf).empty());
+        for (const auto& k : Keys(store(), info.cf)) {
+          EXPECT_NE(k.substr(0, prefix.size()), prefix) << "left after the range deletion";
+        }
       }
     }
-    EXPECT_EQ(Keys(store(), info.cf).size(), 80u);  // the two rounds after the last clear
+    // The two rounds after the last clear (round 49 deleted the other worker's 48 and 49).
+    EXPECT_EQ(Keys(store(), info.cf).size(), 80u);
     WriteBatch longer;
     longer.DeleteRange(info.cf, prefix + "1", prefix + "2");
     Status s = store()->Write(longer);
