@@ -36,11 +36,11 @@ struct CfInfo {
   // with the same first `hint_prefix` bytes went (0: no hint). Worth it where successive writes
   // land next to each other: per spec (and status), keys go in by time or in the order units
   // are handed out (about 15-20% fewer instructions per unit handed out and finished).
-  // Constraint: a DeleteRange on such a family must begin at a key of at most `hint_prefix`
-  // bytes (Store::Write refuses others), because the RocksDB release we build against shares
-  // the hints between a memtable's point entries and its range deletions.
   // kHintLengthPrefixed: the prefix is the key's leading 4-byte big-endian length and that
   // many bytes (a worker's keys: keys::WorkerUnitPrefix), so each worker has its own hint.
+  // Constraint: a DeleteRange on such a family must begin at a key no longer than its prefix
+  // (HintPrefixLength 0; Store::Write refuses others), because the RocksDB release we build
+  // against shares the hints between a memtable's point entries and its range deletions.
   uint8_t hint_prefix;
   // Values written are kept in the store's WriteCache (see write_cache.h) for point reads that
   // follow soon after: records read back by the next state change of the same unit.
