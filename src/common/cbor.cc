@@ -3,6 +3,7 @@
 #include <cbor.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/cbor_direct.h"
@@ -135,6 +136,10 @@ const cbor_callbacks kCallbacks = [] {
   cb.indef_break = [](void* c) { D(c)->OnBreak(); };
   return cb;
 }();
+
+// Elements reserved up front for a container's declared count: beyond this the vector grows as
+// elements arrive, so nested hostile counts cannot reserve more than they deliver.
+constexpr size_t kMaxReserve = 4096;
 
 // Length of a string head at `p` (major type 2 or 3 with a 1..8 byte argument), or 0 when the
 // head is incomplete. Used to refuse oversized strings before libcbor waits for their bytes.
@@ -293,7 +298,7 @@ void StreamDecoder::OnArrayStart(size_t n, bool indefinite) {
   f.indefinite = indefinite;
   f.remaining = n;
   f.value = Value::Array();
-  if (!indefinite) f.value.mutable_items().reserve(std::min<size_t>(n, available_));
+  if (!indefinite) f.value.mutable_items().reserve(std::min<size_t>({n, available_, kMaxReserve}));
   PushFrame(std::move(f));
 }
 
@@ -317,7 +322,9 @@ void StreamDecoder::OnMapStart(size_t n, bool indefinite) {
   f.indefinite = indefinite;
   f.remaining = 2 * static_cast<uint64_t>(n);
   f.value = Value::Map();
-  if (!indefinite) f.value.mutable_items().reserve(std::min<size_t>(2 * n, available_));
+  if (!indefinite) {
+    f.value.mutable_items().reserve(std::min<size_t>({2 * n, available_, kMaxReserve}));
+  }
   PushFrame(std::move(f));
 }
 

@@ -101,11 +101,20 @@ class Direct {
     // complete; checking first keeps a hostile count from reserving memory.
     const uint64_t left = static_cast<uint64_t>(end_ - p_);
     if (n > left / per) return false;
-    const uint64_t elements = n * per;  // each counts toward max_items as it is decoded
+    // Each element counts toward max_items as it is decoded, so a complete item never has
+    // more decoded plus declared-but-not-yet-decoded elements than that: refusing more here
+    // bounds what all the open containers together allocate by max_items, not by the bytes
+    // left, however deep they nest.
+    const uint64_t elements = n * per;
+    if (elements > limits_.max_items || items_ + pending_ + elements > limits_.max_items) {
+      return false;
+    }
+    pending_ += elements;
     *out = per == 1 ? Value::Array() : Value::Map();
     std::vector<Value>& items = out->mutable_items();
     items.resize(static_cast<size_t>(elements));
     for (Value& v : items) {
+      --pending_;  // Item counts it in items_
       if (!Item(&v, depth + 1)) return false;
     }
     return true;
@@ -156,7 +165,8 @@ class Direct {
   const uint8_t* p_;
   const uint8_t* end_;
   const DecodeLimits& limits_;
-  size_t items_ = 0;
+  size_t items_ = 0;      // items decoded or begun, as StreamDecoder counts them
+  uint64_t pending_ = 0;  // elements declared by open containers and not yet begun
 };
 
 }  // namespace

@@ -312,6 +312,33 @@ TEST(CborDirectTest, HostileCountsAreLeftToTheStreamingPathWithoutReserving) {
   }
 }
 
+TEST(CborDirectTest, NestedDeclaredCountsOverMaxItemsFallBackToTheStreamingError) {
+  // An array of `outer` elements whose first element is an array of `inner`; the rest are 0.
+  auto nested = [](uint8_t outer, uint8_t inner) {
+    std::string b = {'\x98', static_cast<char>(outer), '\x98', static_cast<char>(inner)};
+    b.append(inner, '\0');
+    b.append(outer - 1, '\0');
+    return b;
+  };
+  DecodeLimits limits;
+  limits.max_items = 100;
+  Value v;
+  size_t n = 0;
+  // 1 + 1 + 40 + 39 = 81 items: decoded directly.
+  const std::string fits = nested(40, 40);
+  EXPECT_TRUE(
+      DecodeDirect(reinterpret_cast<const uint8_t*>(fits.data()), fits.size(), limits, &v, &n));
+  EXPECT_TRUE(ExpectSameAsStreaming(fits, limits));
+  // 1 + 1 + 60 + 59 = 121: refused (the direct decoder refuses the inner declaration before
+  // allocating for it), and the streaming path reports the limit.
+  const std::string over = nested(60, 60);
+  EXPECT_FALSE(
+      DecodeDirect(reinterpret_cast<const uint8_t*>(over.data()), over.size(), limits, &v, &n));
+  EXPECT_FALSE(ExpectSameAsStreaming(over, limits));
+  auto r = DecodeCbor(over, limits);
+  EXPECT_EQ(r.status().code(), Code::kResourceExhausted) << r.status().ToString();
+}
+
 TEST(CborDirectTest, SecondItemAfterADirectOneStreamsInPieces) {
   // The first item whole, the second split: the decoder resumes the second head by head.
   const std::string first = EncodeCbor(MapOf({{"a", Value::UInt(1)}}));
