@@ -41,7 +41,6 @@ class Direct {
     const uint8_t first = *p_;
     const uint8_t major = first >> 5;
     const uint8_t ai = first & 0x1f;
-    if (major == 7) return Simple(out, ai);
     uint64_t arg;
     if (!Argument(ai, &arg)) return false;
     if (++items_ > limits_.max_items) return false;
@@ -64,6 +63,8 @@ class Direct {
         return Sequence(out, arg, 1, depth);
       case 5:
         return Sequence(out, arg, 2, depth);
+      case 7:
+        return Simple(out, ai, arg);
       default: {  // 6: a tag over one item
         if (depth >= Depth()) return false;
         Value inner;
@@ -77,7 +78,8 @@ class Direct {
  private:
   size_t Depth() const { return std::min(limits_.max_depth, kMaxRecursion); }
 
-  // Reads the head's argument (definite forms only) and moves past the head.
+  // Reads the head's argument (definite forms only; for major type 7 the simple value or the
+  // float's bits) and moves past the head.
   bool Argument(uint8_t ai, uint64_t* arg) {
     if (ai < 24) {
       *arg = ai;
@@ -120,21 +122,8 @@ class Direct {
     return true;
   }
 
-  // Major type 7: simple values and floats.
-  bool Simple(Value* out, uint8_t ai) {
-    const size_t left = static_cast<size_t>(end_ - p_);
-    uint64_t bits = 0;
-    if (ai >= 24 && ai <= 27) {
-      const size_t n = size_t{1} << (ai - 24);
-      if (left < 1 + n) return false;
-      for (size_t i = 1; i <= n; ++i) bits = (bits << 8) | p_[i];
-      p_ += 1 + n;
-    } else if (ai < 24) {
-      ++p_;
-    } else {
-      return false;  // reserved, or a break outside an indefinite container
-    }
-    if (++items_ > limits_.max_items) return false;
+  // Major type 7: simple values and floats; `bits` is the head's argument.
+  static bool Simple(Value* out, uint8_t ai, uint64_t bits) {
     switch (ai) {
       case 24:
         if (bits < 32) return false;  // not well-formed; StreamDecoder reports it

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "storage/keys.h"
+
 namespace coordinated::storage {
 
 enum class Cf : uint8_t {
@@ -75,9 +77,7 @@ inline size_t HintPrefixLength(uint8_t hint_prefix, std::string_view key) {
   size_t n = hint_prefix;
   if (hint_prefix == kHintLengthPrefixed) {
     if (key.size() < 4) return 0;
-    n = 4;
-    for (size_t i = 0; i < 4; ++i)
-      n += static_cast<size_t>(static_cast<uint8_t>(key[i])) << (24 - 8 * i);
+    n = 4 + static_cast<size_t>(GetU32(key));
   }
   return n > 0 && key.size() > n ? n : 0;
 }
