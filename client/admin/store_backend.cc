@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/spec_settings.h"
+#include "storage/attempts.h"
 #include "storage/keys.h"
 
 namespace coordadmin {
@@ -148,13 +149,11 @@ StatusOr<std::optional<UnitRow>> StoreBackend::Unit(const Value& spec, const Val
   COORD_RETURN_IF_ERROR(s);
   COORD_ASSIGN_OR_RETURN(auto u, storage::DecodeUnit(v));
   COORD_ASSIGN_OR_RETURN(UnitRow row, RowOf(*e, key.str(), u));
-  const std::string ap = keys::AttemptPrefix(e->id, key.str());
-  auto it = store_->NewIterator(Cf::kAttempts, ap, keys::PrefixEnd(ap));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    COORD_ASSIGN_OR_RETURN(auto a, storage::DecodeAttempt(it->value()));
+  COORD_ASSIGN_OR_RETURN(auto attempts, storage::ReadAttempts(*store_, e->id, key.str(), u));
+  for (const storage::NumberedAttempt& n : attempts) {
+    const storage::AttemptRecord& a = n.record;
     row.attempt_log.push_back({a.worker_id, a.start, a.expires, a.end, a.status});
   }
-  COORD_RETURN_IF_ERROR(it->status());
   if (u.worker_id.is_string()) {
     COORD_ASSIGN_OR_RETURN(auto w, Worker(u.worker_id));
     if (w) {

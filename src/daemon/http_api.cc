@@ -317,43 +317,43 @@ class HttpApi::Impl {
       }
       if (Status s = it->status(); !s.ok()) return StatusError(s);
     } else {
-      const std::string prefix = keys::StatusPrefix(spec.id, status);
-      std::string from = prefix;
+      std::string from;
       if (!start.empty()) {
         const auto colon = start.find(':');
-        std::string image;
         bool ok = colon == 16;
         for (size_t i = 0; ok && i < 16; i += 2) {
           auto hi = std::string_view("0123456789abcdef").find(start[i]);
           auto lo = std::string_view("0123456789abcdef").find(start[i + 1]);
           ok = hi != std::string_view::npos && lo != std::string_view::npos;
-          if (ok) image += static_cast<char>(hi * 16 + lo);
+          if (ok) from += static_cast<char>(hi * 16 + lo);
         }
         if (!ok) {
           return JsonError(400, "with status, start must be the 'next' of the previous page");
         }
-        from += image + start.substr(17);
+        from += start.substr(17);
       }
-      auto it = c_->store()->NewIterator(Cf::kByStatus, prefix, keys::PrefixEnd(prefix));
-      it->Seek(from);
       int64_t n = 0;
-      for (; it->Valid(); it->Next()) {
-        std::string_view rest = it->key().substr(prefix.size());
-        if (rest.size() < 8) continue;
-        const std::string key(rest.substr(8));
-        if (n == limit) {
-          std::string cursor;
-          for (unsigned char ch : rest.substr(0, 8)) cursor += fmt::format("{:02x}", ch);
-          next = PercentEncode(cursor + ":" + key);
-          break;
-        }
-        auto rec = ReadUnit(c_, spec, key);
-        if (!rec.ok()) return StatusError(rec.status());
-        if (!*rec) continue;
-        units.push_back(UnitJson(key, **rec, false));
-        ++n;
-      }
-      if (Status s = it->status(); !s.ok()) return StatusError(s);
+      Status failed;
+      Status s =
+          c_->VisitByStatus(spec, status, from, [&](std::string_view pos, std::string_view key) {
+            if (n == limit) {
+              std::string cursor;
+              for (unsigned char ch : pos.substr(0, 8)) cursor += fmt::format("{:02x}", ch);
+              next = PercentEncode(cursor + ":" + std::string(key));
+              return false;
+            }
+            auto rec = ReadUnit(c_, spec, std::string(key));
+            if (!rec.ok()) {
+              failed = rec.status();
+              return false;
+            }
+            if (!*rec) return true;
+            units.push_back(UnitJson(std::string(key), **rec, false));
+            ++n;
+            return true;
+          });
+      if (!failed.ok()) return StatusError(failed);
+      if (!s.ok()) return StatusError(s);
     }
     json j = {{"work_spec", Name(spec.name_bytes)},
               {"work_spec_url", PercentEncode(spec.name_bytes)},

@@ -219,7 +219,8 @@ Status Coordinator::Txn::Commit() {
 std::vector<IndexEntry> UnitIndexEntries(storage::SpecId id, std::string_view key,
                                          const UnitRecord& u) {
   std::vector<IndexEntry> out;
-  out.push_back({Cf::kByStatus, keys::ByStatus(id, u.status, u.priority, key)});
+  out.reserve(3);
+  if (InByStatus(u)) out.push_back({Cf::kByStatus, keys::ByStatus(id, u.status, u.priority, key)});
   switch (u.status) {
     case storage::kAvailable:
       out.push_back({Cf::kWaiting, keys::Waiting(id, storage::WaitingSince(u), key)});
@@ -253,8 +254,10 @@ void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key, const
     if (now->status == storage::kAvailable || now->status == storage::kBlocked) {
       now->status = now->blockers > 0 ? storage::kBlocked : storage::kAvailable;
     }
-    // A not-before time only means something for an AVAILABLE unit.
+    // A not-before time only means something for an AVAILABLE unit, a lease start only for a
+    // PENDING one (its open attempt, see storage/attempts.h).
     if (now->status != storage::kAvailable) now->not_before = 0;
+    if (now->status != storage::kPending) now->lease_start = 0;
     if (now->status == storage::kAvailable) {
       const bool was_waiting =
           before && before->status == storage::kAvailable && before->available_since > 0;
@@ -341,27 +344,12 @@ void Coordinator::DeleteUnitFully(Txn& txn, SpecState& spec, std::string_view ke
   }
 }
 
-void Coordinator::AddAttempt(Txn& txn, const SpecState& spec, std::string_view key,
-                             const UnitRecord& unit, double now) {
-  storage::AttemptRecord a;
-  a.worker_id = unit.worker_id;
-  a.start = now;
-  a.expires = unit.expiration.value_or(now);
-  txn.batch().Put(Cf::kAttempts, keys::Attempt(spec.id, key, unit.attempts),
-                  storage::EncodeAttempt(a), /*read_soon=*/true);  // read again when it ends
-}
-
 void Coordinator::EndAttempt(Txn& txn, const SpecState& spec, std::string_view key,
                              const UnitRecord& unit, const char* outcome, double now) {
-  if (unit.attempts == 0) return;
-  const std::string k = keys::Attempt(spec.id, key, unit.attempts);
-  std::string v;
-  if (!store_->Get(Cf::kAttempts, k, &v).ok()) return;
-  auto a = storage::DecodeAttempt(v);
-  if (!a.ok() || a->status != "pending") return;
-  a->status = outcome;
-  a->end = now;
-  txn.batch().Put(Cf::kAttempts, k, storage::EncodeAttempt(*a));
+  // Only a PENDING unit has an open attempt; it is in the unit record until it ends here.
+  if (unit.status != storage::kPending || unit.attempts == 0) return;
+  txn.batch().Put(Cf::kAttempts, keys::Attempt(spec.id, key, unit.attempts),
+                  storage::EncodeAttempt(storage::EndedAttempt(unit, outcome, now)));
 }
 
 // ---- reaping: lease expiry and delayed release --------------------------------------------

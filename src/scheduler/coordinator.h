@@ -11,10 +11,12 @@
 // batch is applied unsynced; the sequencer syncs the write-ahead log before any reply leaves.
 //
 // Invariants (checked by CheckConsistency and `coordinate-admin check`):
-//  * a unit record exists iff its by_status entry exists, under its current status/priority;
+//  * each unit has exactly the index entries its record implies (unit_index.h), and every
+//    index entry belongs to a unit whose record implies it:
 //  * AVAILABLE with not_before == 0  <=> a ready entry; AVAILABLE with not_before > 0 <=> a
-//    delayed entry; PENDING <=> a lease entry at its expiration; FINISHED/FAILED <=> a completed
-//    entry at its expiration (completion time);
+//    delayed entry and a by_status entry; PENDING <=> a lease entry at its expiration;
+//    FINISHED/FAILED <=> a completed entry at its expiration (completion time) and a by_status
+//    entry; BLOCKED <=> a by_status entry; AVAILABLE <=> a waiting entry;
 //  * a spec's stored counts equal the number of its units per status;
 //  * a unit's `blockers` equals its deps_forward edges, each mirrored in deps_reverse, and an
 //    AVAILABLE-or-BLOCKED unit is BLOCKED exactly when blockers > 0 (coordinator_deps.cc).
@@ -25,6 +27,7 @@
 #pragma once
 
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -194,6 +197,15 @@ class Coordinator {
   // max(available_since, not_before) among its AVAILABLE units (one seek in kWaiting); 0 when
   // it has none or all are delayed into the future.
   StatusOr<double> OldestAvailableAge(const SpecState& spec) const;
+  // The units of `spec` in `status`, in the order get_work_units lists them: priority
+  // descending, then key ascending. Calls `visit(position, key)` for each unit at or after
+  // `from` until it returns false; a unit's `position` (8-byte inverted priority, then its key)
+  // is its place in that order and may be passed as a later `from` ("" starts at the first).
+  // Reads from the store's indexes (unit_index.h): by_status, merged with ready for AVAILABLE;
+  // for PENDING the lease holders' records, sorted (a pass over the spec's leases).
+  using StatusVisitor = std::function<bool(std::string_view position, std::string_view key)>;
+  Status VisitByStatus(const SpecState& spec, int status, std::string_view from,
+                       const StatusVisitor& visit) const;
   // Verifies every invariant above with a full scan; one line per problem (empty when sound).
   std::vector<std::string> CheckConsistency() const;
   // A consistent copy of the store in `dir` (which must not exist), openable as a data dir.
@@ -251,8 +263,8 @@ class Coordinator {
                                                                    UpdatePlan* plan);
   // Applies a validated call inside `txn` (after its spec was reaped).
   StatusOr<std::pair<bool, std::string>> ApplyUpdate(Txn& txn, const UpdatePlan& plan, double now);
-  void AddAttempt(Txn& txn, const SpecState& spec, std::string_view key,
-                  const storage::UnitRecord& unit, double now);
+  // Stores the attempt a PENDING `unit` is in as ended now with `outcome` (no-op for a unit
+  // not PENDING). A lease's attempt is stored only when it ends (storage/attempts.h).
   void EndAttempt(Txn& txn, const SpecState& spec, std::string_view key,
                   const storage::UnitRecord& unit, const char* outcome, double now);
   Status ArchiveSpec(Txn& txn, SpecState& spec, double now);

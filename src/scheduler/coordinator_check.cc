@@ -2,6 +2,7 @@
 // and the restart tests.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 
@@ -42,6 +43,12 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
       }
       const UnitRecord& u = *rec;
       ++counts[u.status];
+      if (u.status == storage::kPending && u.attempts > 0 &&
+          has(Cf::kAttempts, keys::Attempt(spec->id, key, u.attempts))) {
+        problems.push_back(
+            fmt::format("spec {}: unit {} is PENDING but its open attempt {} has a stored record",
+                        name, Printable(key), u.attempts));
+      }
       for (const IndexEntry& e : UnitIndexEntries(spec->id, key, u)) {
         if (!has(e.cf, e.key)) {
           problems.push_back(fmt::format("spec {}: unit {} has no {} entry", name, Printable(key),
@@ -86,25 +93,10 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
         }
         auto u = storage::DecodeUnit(v);
         if (!u.ok()) continue;  // reported above
-        bool ok = true;
-        switch (ic.cf) {
-          case Cf::kReady:
-            ok = u->status == storage::kAvailable && u->not_before <= 0;
-            break;
-          case Cf::kDelayed:
-            ok = u->status == storage::kAvailable && u->not_before > 0;
-            break;
-          case Cf::kLeases:
-            ok = u->status == storage::kPending;
-            break;
-          case Cf::kWaiting:
-            ok = u->status == storage::kAvailable &&
-                 idx->key() == keys::Waiting(spec->id, storage::WaitingSince(*u), d.unit_key);
-            break;
-          default:
-            ok = u->status == status;
-            break;
-        }
+        // Stale unless the unit's record implies exactly this entry.
+        const std::vector<IndexEntry> implied = UnitIndexEntries(spec->id, d.unit_key, *u);
+        const bool ok = std::find(implied.begin(), implied.end(),
+                                  IndexEntry{ic.cf, std::string(idx->key())}) != implied.end();
         if (!ok) {
           problems.push_back(fmt::format("spec {}: stale {} entry for unit {} (status {})", name,
                                          ic.what, Printable(d.unit_key), u->status));

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
 #include "scheduler/coordinator.h"
 #include "scheduler/coordinator_txn.h"
+#include "storage/attempts.h"
 #include "storage/keys.h"
 
 namespace coordinated::scheduler {
@@ -217,20 +219,19 @@ StatusOr<std::vector<std::pair<Value, Value>>> Coordinator::GetWorkUnits(const V
   const Value* state = options.FindKey("state");
   if (state && !state->is_null()) {
     COORD_ASSIGN_OR_RETURN(std::vector<int> states, ParseStates(*state));
-    // Each status index is ordered by (priority desc, key asc): take up to `limit` from each,
-    // then merge.
-    std::vector<std::pair<std::string, std::string>> merged;  // (index suffix, key)
+    // Each status is listed by (priority desc, key asc): take up to `limit` from each, then
+    // merge.
+    std::vector<std::pair<std::string, std::string>> merged;  // (position, key)
     for (int s : states) {
-      const std::string p = keys::StatusPrefix(spec->id, s);
-      auto it = store_->NewIterator(Cf::kByStatus, p, keys::PrefixEnd(p));
       int64_t n = 0;
-      for (it->SeekToFirst(); it->Valid() && n < limit; it->Next()) {
-        std::string_view k = it->key().substr(p.size());
-        std::string_view unit_key = k.substr(8);
-        if (unit_key < std::string_view(start)) continue;
-        merged.emplace_back(std::string(k), std::string(unit_key));
-        ++n;
-      }
+      COORD_RETURN_IF_ERROR(
+          VisitByStatus(*spec, s, "", [&](std::string_view pos, std::string_view unit_key) {
+            if (n >= limit) return false;
+            if (unit_key < std::string_view(start)) return true;
+            merged.emplace_back(std::string(pos), std::string(unit_key));
+            ++n;
+            return true;
+          }));
     }
     std::sort(merged.begin(), merged.end());
     for (size_t i = 0; i < merged.size() && static_cast<int64_t>(i) < limit; ++i) {
@@ -250,6 +251,60 @@ StatusOr<std::vector<std::pair<Value, Value>>> Coordinator::GetWorkUnits(const V
     out.emplace_back(KeyValue(*rec, k), std::move(rec->data));
   }
   return out;
+}
+
+Status Coordinator::VisitByStatus(const SpecState& spec, int status, std::string_view from,
+                                  const StatusVisitor& visit) const {
+  const std::string sp = keys::Spec(spec.id);
+  if (status == storage::kPending) {
+    // Not in by_status: every PENDING unit has a lease entry; order the holders by priority.
+    std::vector<std::string> positions;
+    auto it = store_->NewIterator(Cf::kLeases, sp, keys::PrefixEnd(sp));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const storage::DecodedIndexKey d = storage::DecodeIndexKey(it->key());
+      if (!d.valid) continue;  // a damaged store: `check` reports it
+      COORD_ASSIGN_OR_RETURN(auto rec, ReadUnit(spec, d.unit_key));
+      if (!rec || rec->status != storage::kPending) continue;
+      std::string pos;
+      storage::PutU64(&pos, storage::InvertedPriority(rec->priority));
+      pos.append(d.unit_key);
+      if (pos >= from) positions.push_back(std::move(pos));
+    }
+    COORD_RETURN_IF_ERROR(it->status());
+    std::sort(positions.begin(), positions.end());
+    for (const std::string& pos : positions) {
+      if (!visit(pos, std::string_view(pos).substr(8))) break;
+    }
+    return Status::Ok();
+  }
+  // by_status, and for AVAILABLE also ready (the units not delayed), merged by position.
+  const std::string bp = keys::StatusPrefix(spec.id, status);
+  auto by = store_->NewIterator(Cf::kByStatus, bp, keys::PrefixEnd(bp));
+  by->Seek(bp + std::string(from));
+  std::unique_ptr<storage::Iterator> ready;
+  if (status == storage::kAvailable) {
+    ready = store_->NewIterator(Cf::kReady, sp, keys::PrefixEnd(sp));
+    ready->Seek(sp + std::string(from));
+  }
+  auto position = [](storage::Iterator* it, size_t prefix) -> std::optional<std::string_view> {
+    // Keys too short to hold a priority are damage (`check` reports them): skipped.
+    while (it->Valid() && it->key().size() < prefix + 8) it->Next();
+    if (!it->Valid()) return std::nullopt;
+    return it->key().substr(prefix);
+  };
+  while (true) {
+    const std::optional<std::string_view> b = position(by.get(), bp.size());
+    const std::optional<std::string_view> r =
+        ready ? position(ready.get(), sp.size()) : std::nullopt;
+    if (!b && !r) break;
+    const bool take_ready = r && (!b || *r < *b);
+    const std::string_view pos = take_ready ? *r : *b;
+    if (!visit(pos, pos.substr(8))) break;
+    (take_ready ? ready : by)->Next();
+  }
+  COORD_RETURN_IF_ERROR(by->status());
+  if (ready) COORD_RETURN_IF_ERROR(ready->status());
+  return Status::Ok();
 }
 
 StatusOr<std::vector<Value>> Coordinator::GetWorkUnitStatus(const Value& name, const Value& keys) {
@@ -387,10 +442,13 @@ StatusOr<uint64_t> Coordinator::DelWorkUnits(const Value& name, const Value& opt
       ++deleted;
     }
   } else if (only) {
-    const std::string p = keys::StatusPrefix(spec->id, *only);
-    auto it = store_->NewIterator(Cf::kByStatus, p, keys::PrefixEnd(p));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      std::string key(it->key().substr(p.size() + 8));
+    std::vector<std::string> doomed;
+    COORD_RETURN_IF_ERROR(
+        VisitByStatus(*spec, *only, "", [&](std::string_view, std::string_view key) {
+          doomed.emplace_back(key);
+          return true;
+        }));
+    for (const std::string& key : doomed) {
       COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, key));
       if (!rec) continue;
       DeleteUnitFully(txn, *spec, key, *rec);
@@ -459,11 +517,9 @@ StatusOr<std::vector<Value>> Coordinator::GetWorkUnitAttempts(const Value& name,
   COORD_ASSIGN_OR_RETURN(auto rec, ReadUnit(*spec, key.str()));
   if (!rec) return Status::NotFound("no such work unit key=" + PyRepr(key));
   std::vector<Value> out;
-  const std::string p = keys::AttemptPrefix(spec->id, key.str());
-  auto it = store_->NewIterator(Cf::kAttempts, p, keys::PrefixEnd(p));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    auto a = storage::DecodeAttempt(it->value());
-    if (!a.ok()) return a.status();
+  COORD_ASSIGN_OR_RETURN(auto attempts, storage::ReadAttempts(*store_, spec->id, key.str(), *rec));
+  for (const storage::NumberedAttempt& n : attempts) {
+    const storage::AttemptRecord* a = &n.record;
     Value m = Value::Map();
     m.AppendEntry(Value::Bytes("worker_id"), a->worker_id);
     m.AppendEntry(Value::Bytes("start"), Value::Double(a->start));

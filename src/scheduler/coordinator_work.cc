@@ -157,10 +157,10 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
     after.status = storage::kPending;
     after.worker_id = worker_id;
     after.expiration = now + lease;
+    after.lease_start = now;  // the new attempt (number after.attempts) lives in the record
     ++after.attempts;
     ++counters_.granted;
     PutUnit(txn, *spec, key, before, &after);
-    AddAttempt(txn, *spec, key, after, now);
     txn.batch().Put(Cf::kWorkerUnits, keys::WorkerUnit(worker_id.str(), spec->id, key), "");
     out.push_back(Grant{spec->record.name, after.key_is_text ? Value::Text(key) : Value::Bytes(key),
                         after.data});
@@ -425,22 +425,13 @@ StatusOr<std::pair<bool, std::string>> Coordinator::ApplyUpdate(Txn& txn, const 
         after.status = storage::kPending;
         if (!after.expiration || !has_lease) after.expiration = now + kDefaultLease;
         ++after.attempts;
-        AddAttempt(txn, *spec, k, after, now);
+        after.lease_start = now;
         if (after.worker_id.is_string()) {
           txn.batch().Put(Cf::kWorkerUnits, keys::WorkerUnit(after.worker_id.str(), spec->id, k),
                           "");
         }
-      } else if (has_lease) {
-        // Renewal: the current attempt's deadline moves too.
-        std::string v;
-        const std::string ak = keys::Attempt(spec->id, k, before.attempts);
-        if (store_->Get(Cf::kAttempts, ak, &v).ok()) {
-          if (auto a = storage::DecodeAttempt(v); a.ok()) {
-            a->expires = *after.expiration;
-            txn.batch().Put(Cf::kAttempts, ak, storage::EncodeAttempt(*a), /*read_soon=*/true);
-          }
-        }
       }
+      // A renewal moves the open attempt's deadline with the record's expiration.
     } else {  // entering FINISHED or FAILED
       if (old == storage::kPending) {
         EndAttempt(txn, *spec, k, before, status == storage::kFinished ? "finished" : "failed",
@@ -453,17 +444,7 @@ StatusOr<std::pair<bool, std::string>> Coordinator::ApplyUpdate(Txn& txn, const 
       chain = status == storage::kFinished;
     }
   } else if (has_lease) {
-    after.expiration = now + lease;
-    if (before.status == storage::kPending) {
-      std::string v;
-      const std::string ak = keys::Attempt(spec->id, k, before.attempts);
-      if (store_->Get(Cf::kAttempts, ak, &v).ok()) {
-        if (auto a = storage::DecodeAttempt(v); a.ok() && a->status == "pending") {
-          a->expires = *after.expiration;
-          txn.batch().Put(Cf::kAttempts, ak, storage::EncodeAttempt(*a), /*read_soon=*/true);
-        }
-      }
-    }
+    after.expiration = now + lease;  // for a PENDING unit also its open attempt's deadline
   }
   PutUnit(txn, *spec, k, &before, &after);
   if (chain) Chain(txn, *spec, after, now);

@@ -16,6 +16,7 @@
 
 #include "common/cbor.h"
 #include "scheduler/unit_index.h"
+#include "storage/attempts.h"
 #include "storage/keys.h"
 #include "storage/migrations.h"
 #include "storage/records.h"
@@ -642,23 +643,19 @@ class Dumper {
       j["blockers"] = u.blockers;
       if (u.status == storage::kAvailable) j["available_since"] = FloatJson(u.available_since);
       Json log = Json::array();
-      const std::string ap = keys::AttemptPrefix(spec.id, key);
-      auto at = store_.NewIterator(Cf::kAttempts, ap, keys::PrefixEnd(ap));
-      for (at->SeekToFirst(); at->Valid(); at->Next()) {
-        if (at->key().size() != ap.size() + 4) continue;  // another unit's (longer key)
-        auto a = storage::DecodeAttempt(at->value());
-        if (!a.ok()) return a.status().Prefixed("attempt record");
+      COORD_ASSIGN_OR_RETURN(auto attempts, storage::ReadAttempts(store_, spec.id, key, u));
+      for (const storage::NumberedAttempt& n : attempts) {
+        const storage::AttemptRecord& a = n.record;
         Json aj = Json::object();
-        aj["n"] = storage::GetU32(at->key().substr(ap.size()));
-        aj["worker_id"] = ValueToJson(a->worker_id);
-        aj["start"] = FloatJson(a->start);
-        aj["expires"] = FloatJson(a->expires);
-        aj["end"] = OptNum(a->end);
-        aj["status"] = a->status;
+        aj["n"] = n.number;
+        aj["worker_id"] = ValueToJson(a.worker_id);
+        aj["start"] = FloatJson(a.start);
+        aj["expires"] = FloatJson(a.expires);
+        aj["end"] = OptNum(a.end);
+        aj["status"] = a.status;
         log.push_back(std::move(aj));
         ++counts_.attempts;
       }
-      COORD_RETURN_IF_ERROR(at->status());
       j["attempt_log"] = std::move(log);
       w_.Line(j);
       ++counts_.units;
@@ -1006,10 +1003,6 @@ class Restorer {
               .count();
     }
     const std::string& k = key.str();
-    batch_.Put(Cf::kUnits, keys::Unit(id, k), storage::EncodeUnit(u));
-    for (const IndexEntry& e : UnitIndexEntries(id, k, u)) batch_.Put(e.cf, e.key, "");
-    auto st = stats_.find(id);
-    if (st != stats_.end() && storage::ValidStatus(u.status)) ++st->second.counts[u.status];
     if (auto log = j.find("attempt_log"); log != j.end()) {
       if (!log->is_array()) return Status::InvalidArgument("\"attempt_log\" must be an array");
       for (const Json& a : *log) {
@@ -1021,11 +1014,20 @@ class Restorer {
         COORD_ASSIGN_OR_RETURN(rec.expires, NumberField(a, "expires"));
         COORD_ASSIGN_OR_RETURN(rec.end, OptNumberField(a, "end"));
         COORD_ASSIGN_OR_RETURN(rec.status, StringOf(a, "status"));
+        ++counts_.attempts;
+        if (u.status == storage::kPending && n == u.attempts) {
+          // A PENDING unit's open attempt lives in its record (storage/attempts.h).
+          u.lease_start = rec.start;
+          continue;
+        }
         batch_.Put(Cf::kAttempts, keys::Attempt(id, k, static_cast<uint32_t>(n)),
                    storage::EncodeAttempt(rec));
-        ++counts_.attempts;
       }
     }
+    batch_.Put(Cf::kUnits, keys::Unit(id, k), storage::EncodeUnit(u));
+    for (const IndexEntry& e : UnitIndexEntries(id, k, u)) batch_.Put(e.cf, e.key, "");
+    auto st = stats_.find(id);
+    if (st != stats_.end() && storage::ValidStatus(u.status)) ++st->second.counts[u.status];
     ++counts_.units;
     if (++units_in_batch_ >= options_.batch_units) COORD_RETURN_IF_ERROR(Flush());
     if (counts_.units % 2000 == 0) Report(false);

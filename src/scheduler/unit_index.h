@@ -1,13 +1,20 @@
 // The index entries a unit record implies. One definition, used by the coordinator when it
 // writes units, by the consistency check and by repair/restore tools that rebuild indexes.
 //
-//   every unit                      -> by_status (spec, status, inverted priority, key)
+//   BLOCKED, FINISHED, FAILED and
+//   AVAILABLE with not_before > 0   -> by_status (spec, status, inverted priority, key)
 //   AVAILABLE, not_before == 0      -> ready     (spec, inverted priority, key)
 //   AVAILABLE, not_before > 0       -> delayed   (spec, not_before, key)
 //   AVAILABLE                       -> waiting   (spec, storage::WaitingSince(unit), key)
 //   PENDING                         -> leases    (spec, expiration, key)
 //   FINISHED or FAILED              -> completed (spec, status, expiration, key)
 //   BLOCKED                         -> nothing more
+//
+// by_status leaves out what another index already lists: the ready index is ordered exactly as
+// by_status would be (inverted priority, key), and PENDING units are all in leases. Listing a
+// status in (priority, key) order (Coordinator::VisitByStatus) merges ready with by_status for
+// AVAILABLE, and sorts the lease holders for PENDING (as many as there are leases out). Each
+// claim and finish writes three index entries fewer than with by_status for every unit.
 #pragma once
 
 #include <string>
@@ -25,6 +32,12 @@ struct IndexEntry {
   std::string key;
   bool operator==(const IndexEntry& o) const { return cf == o.cf && key == o.key; }
 };
+
+// Whether the unit has a by_status entry (see above).
+inline bool InByStatus(const storage::UnitRecord& u) {
+  if (u.status == storage::kPending) return false;
+  return u.status != storage::kAvailable || u.not_before > 0;
+}
 
 std::vector<IndexEntry> UnitIndexEntries(storage::SpecId id, std::string_view key,
                                          const storage::UnitRecord& unit);

@@ -60,7 +60,7 @@ inline constexpr CfInfo kColumnFamilies[] = {
     {Cf::kLeases, "leases", true, 4, false},
     {Cf::kByStatus, "by_status", true, 5, false},
     {Cf::kCompleted, "completed", true, 5, false},
-    {Cf::kAttempts, "attempts", true, 0, true},  // range-deleted per unit
+    {Cf::kAttempts, "attempts", true, 0, false},  // range-deleted per unit; written, not read
     {Cf::kWorkers, "workers", false, 0, false},
     {Cf::kWorkerUnits, "worker_units", false, kHintLengthPrefixed, false},
     {Cf::kWorkerChildren, "worker_children", false, 0, false},

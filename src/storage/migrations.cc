@@ -44,12 +44,82 @@ Status AddWaitingIndex(Store* store) {
   return store->Sync();
 }
 
+// 2 -> 3 (migrations/0003_narrow_by_status.md): by_status keeps only units no other index lists
+// in its order: PENDING entries go (leases lists them all), and AVAILABLE entries of units not
+// delayed go (ready is the same order). Idempotent: a re-run finds nothing more to delete.
+Status NarrowByStatus(Store* store) {
+  WriteBatch batch;
+  auto it = store->NewIterator(Cf::kByStatus, "", "");
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    int status = 0;
+    const DecodedIndexKey d = DecodeStatusIndexKey(it->key(), &status);
+    if (!d.valid) return Status::Corruption("by_status key shorter than its fixed fields");
+    bool drop = status == kPending;
+    if (status == kAvailable) {
+      std::string v;
+      Status s = store->Get(Cf::kUnits, keys::Unit(d.spec, d.unit_key), &v);
+      if (s.ok()) {
+        COORD_ASSIGN_OR_RETURN(UnitRecord u, DecodeUnit(v));
+        drop = u.status == kAvailable && u.not_before <= 0;
+      } else if (s.code() != Code::kNotFound) {
+        return s;
+      }
+    }
+    if (!drop) continue;
+    batch.Delete(Cf::kByStatus, it->key());
+    if (batch.Count() >= 20000) {
+      COORD_RETURN_IF_ERROR(store->Write(batch));
+      batch.Clear();
+    }
+  }
+  COORD_RETURN_IF_ERROR(it->status());
+  if (!batch.empty()) COORD_RETURN_IF_ERROR(store->Write(batch));
+  return store->Sync();
+}
+
+// 3 -> 4 (migrations/0004_open_attempt_in_unit.md): a PENDING unit's current attempt moves from
+// its kAttempts record into the unit record (lease_start = the attempt's start); the attempt
+// record is deleted in the same batch. Idempotent: a unit already moved has no record left.
+Status MoveOpenAttempts(Store* store) {
+  WriteBatch batch;
+  auto it = store->NewIterator(Cf::kLeases, "", "");
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const DecodedIndexKey d = DecodeIndexKey(it->key());
+    if (!d.valid) return Status::Corruption("leases key shorter than its fixed fields");
+    std::string v;
+    const std::string uk = keys::Unit(d.spec, d.unit_key);
+    Status s = store->Get(Cf::kUnits, uk, &v);
+    if (s.code() == Code::kNotFound) continue;
+    COORD_RETURN_IF_ERROR(s);
+    COORD_ASSIGN_OR_RETURN(UnitRecord u, DecodeUnit(v));
+    if (u.status != kPending || u.attempts == 0) continue;
+    const std::string ak = keys::Attempt(d.spec, d.unit_key, u.attempts);
+    std::string av;
+    s = store->Get(Cf::kAttempts, ak, &av);
+    if (s.code() == Code::kNotFound) continue;  // moved already
+    COORD_RETURN_IF_ERROR(s);
+    COORD_ASSIGN_OR_RETURN(AttemptRecord a, DecodeAttempt(av));
+    u.lease_start = a.start;
+    batch.Put(Cf::kUnits, uk, EncodeUnit(u));
+    batch.Delete(Cf::kAttempts, ak);
+    if (batch.Count() >= 20000) {
+      COORD_RETURN_IF_ERROR(store->Write(batch));
+      batch.Clear();
+    }
+  }
+  COORD_RETURN_IF_ERROR(it->status());
+  if (!batch.empty()) COORD_RETURN_IF_ERROR(store->Write(batch));
+  return store->Sync();
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
   // Version 1 is the initial format (migrations/0001_initial.md).
   static const std::vector<Migration> kSteps = {
       {1, 2, "migrations/0002_waiting_index.md", AddWaitingIndex},
+      {2, 3, "migrations/0003_narrow_by_status.md", NarrowByStatus},
+      {3, 4, "migrations/0004_open_attempt_in_unit.md", MoveOpenAttempts},
   };
   return kSteps;
 }

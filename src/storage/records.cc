@@ -86,7 +86,7 @@ StatusOr<SpecStats> DecodeStats(std::string_view bytes) {
 std::string EncodeUnit(const UnitRecord& r) {
   std::string out;
   out.reserve(64);
-  PutRecordHead(12, &out);
+  PutRecordHead(13, &out);
   out.push_back(static_cast<char>(r.key_is_text ? 0xf5 : 0xf4));
   PutUInt(static_cast<uint64_t>(r.status), &out);
   PutDouble(r.priority, &out);
@@ -97,11 +97,13 @@ std::string EncodeUnit(const UnitRecord& r) {
   PutUInt(r.attempts, &out);
   PutUInt(r.expiries, &out);
   PutUInt(r.blockers, &out);
-  // 0 (not AVAILABLE) takes one byte instead of nine.
-  if (r.available_since == 0) {
-    PutUInt(0, &out);
-  } else {
-    PutDouble(r.available_since, &out);
+  // 0 (not AVAILABLE, not PENDING) takes one byte instead of nine.
+  for (double t : {r.available_since, r.lease_start}) {
+    if (t == 0) {
+      PutUInt(0, &out);
+    } else {
+      PutDouble(t, &out);
+    }
   }
   return out;
 }
@@ -123,7 +125,23 @@ StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
   r.expiries = static_cast<uint32_t>(U(it[9]));
   if (it.size() > 10) r.blockers = static_cast<uint32_t>(U(it[10]));
   if (it.size() > 11) r.available_since = Num(it[11]);
+  if (it.size() > 12) r.lease_start = Num(it[12]);
   return r;
+}
+
+AttemptRecord OpenAttempt(const UnitRecord& unit) {
+  AttemptRecord a;
+  a.worker_id = unit.worker_id;
+  a.start = unit.lease_start;
+  a.expires = unit.expiration.value_or(unit.lease_start);
+  return a;
+}
+
+AttemptRecord EndedAttempt(const UnitRecord& unit, std::string_view outcome, double now) {
+  AttemptRecord a = OpenAttempt(unit);
+  a.end = now;
+  a.status = outcome;
+  return a;
 }
 
 std::string EncodeAttempt(const AttemptRecord& r) {

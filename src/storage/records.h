@@ -59,6 +59,10 @@ struct UnitRecord {
   uint32_t expiries = 0;             // leases that lapsed (for max_retries)
   uint32_t blockers = 0;             // prerequisites not yet finished (BLOCKED while > 0)
   double available_since = 0;        // AVAILABLE: when it became so; 0 in other states
+  // PENDING: when the current lease (attempt number `attempts`) was granted; 0 in other
+  // states. A PENDING unit's current attempt is this record (worker_id, lease_start,
+  // expiration), not a stored attempt record: see OpenAttempt and ReadAttempts (attempts.h).
+  double lease_start = 0;
 };
 // When an AVAILABLE unit started waiting to be handed out: the later of the time it became
 // AVAILABLE and its not-before time. A spec's oldest available age is now minus the smallest
@@ -77,6 +81,11 @@ struct AttemptRecord {
   std::optional<double> end;
   std::string status = "pending";  // pending, expired, finished, failed, retried
 };
+// The current attempt of a PENDING unit, as its record describes it (status "pending").
+AttemptRecord OpenAttempt(const UnitRecord& unit);
+// That attempt, ended now with `outcome` (expired, finished, failed, retried): the record
+// kAttempts keeps for it.
+AttemptRecord EndedAttempt(const UnitRecord& unit, std::string_view outcome, double now);
 std::string EncodeAttempt(const AttemptRecord& r);
 StatusOr<AttemptRecord> DecodeAttempt(std::string_view bytes);
 

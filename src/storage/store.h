@@ -33,7 +33,7 @@ class Env;
 
 namespace coordinated::storage {
 
-inline constexpr uint64_t kFormatVersion = 2;
+inline constexpr uint64_t kFormatVersion = 4;
 
 struct StoreOptions {
   std::string path;

@@ -203,6 +203,51 @@ TEST_F(CoordinatorTest, ControlWorkSpecAndMeta) {
 // =============================================================================================
 // Adding, listing, prioritizing, deleting units
 
+// Listing by state reads several indexes (unit_index.h): AVAILABLE merges the ready queue with
+// the delayed units' by_status entries, PENDING sorts the lease holders. The order is the same
+// for each: priority descending, then key ascending; `start` and `limit` apply to it.
+TEST_F(CoordinatorTest, ListingByStateMergesReadyDelayedAndLeasedUnitsInPriorityOrder) {
+  Spec("s");
+  auto prio = [](double p) { return MapOf({{"priority", D(p)}}); };
+  auto late = [](double p) { return MapOf({{"priority", D(p)}, {"delay", U(500)}}); };
+  Add("s", {Item(B("r1"), Value::Map(), prio(1)), Item(B("r3"), Value::Map(), prio(3)),
+            Item(B("d3"), Value::Map(), late(3)), Item(B("d0"), Value::Map(), late(0)),
+            Item(B("r2"), Value::Map(), prio(2)), Item(B("d2"), Value::Map(), late(2)),
+            Item(B("p9"), Value::Map(), prio(9)), Item(B("p8"), Value::Map(), prio(8)),
+            Item(B("p7"), Value::Map(), prio(7))});
+  // The three best go to workers, handed out in priority order; a lease renewal later moves
+  // p9's deadline past the others' (the leases index order is no longer priority order).
+  EXPECT_EQ(WorkOne("w1", 100), "p9");
+  EXPECT_EQ(WorkOne("w2", 50), "p8");
+  EXPECT_EQ(WorkOne("w3", 10), "p7");
+  ASSERT_TRUE(Update("s", B("p7"), MapOf({{"lease_time", U(900)}})).first);
+  Check();
+  EXPECT_EQ(ListKeys("s", MapOf({{"state", U(kAvailable)}})),
+            (std::vector<std::string>{"d3", "r3", "d2", "r2", "r1", "d0"}));
+  EXPECT_EQ(ListKeys("s", MapOf({{"state", U(kPending)}})),
+            (std::vector<std::string>{"p9", "p8", "p7"}));
+  EXPECT_EQ(ListKeys("s", MapOf({{"state", U(kAvailable)}, {"limit", U(3)}})),
+            (std::vector<std::string>{"d3", "r3", "d2"}));
+  EXPECT_EQ(ListKeys("s", MapOf({{"state", U(kAvailable)}, {"start", B("r")}})),
+            (std::vector<std::string>{"r3", "r2", "r1"}));
+  EXPECT_EQ(ListKeys("s", MapOf({{"state", U(kPending)}, {"limit", U(2)}})),
+            (std::vector<std::string>{"p9", "p8"}));
+  EXPECT_EQ(ListKeys("s", MapOf({{"state", Value::Tuple({U(kAvailable), U(kPending)})},
+                                 {"limit", U(4)}})),
+            (std::vector<std::string>{"p9", "p8", "p7", "d3"}));
+  // A finished unit leaves the PENDING listing; deleting by state finds every unit of it.
+  ASSERT_TRUE(Finish("s", "p8").first);
+  EXPECT_EQ(ListKeys("s", MapOf({{"state", U(kPending)}})), (std::vector<std::string>{"p9", "p7"}));
+  auto n = coord_->DelWorkUnits(B("s"), MapOf({{"state", U(kPending)}}));
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2u);
+  n = coord_->DelWorkUnits(B("s"), MapOf({{"state", U(kAvailable)}}));
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 6u);
+  Check();
+  EXPECT_EQ(ListKeys("s"), std::vector<std::string>{"p8"});
+}
+
 TEST_F(CoordinatorTest, AddAndListWorkUnits) {
   Spec("s");
   const std::string nul("\x00", 1), ff("\xff", 1), ff80("\xff\x80", 2);
@@ -494,6 +539,55 @@ TEST_F(CoordinatorTest, LeaseExpiryReturnsTheUnitOnTheNextGetWork) {
   EXPECT_EQ(first.FindKey("end")->as_double(), kT0 + 301);
   Check();
   ExpectLoadRebuildsSummaries("re-leased");
+}
+
+// The attempt a lease is in lives in the unit record until it ends (storage/attempts.h): a
+// renewal moves its deadline, a restart keeps it, the finish stores it ended, and nothing of
+// it is in the attempts family before then.
+TEST_F(CoordinatorTest, OpenAttemptFollowsRenewalsAndIsStoredWhenItEnds) {
+  Spec("s");
+  AddKeys("s", {"u"});
+  ASSERT_EQ(WorkOne("w1", 100), "u");
+  auto one = [&](const char* what) {
+    auto attempts = coord_->GetWorkUnitAttempts(B("s"), B("u"));
+    EXPECT_TRUE(attempts.ok()) << what;
+    if (!attempts.ok() || attempts->size() != 1) {
+      ADD_FAILURE() << what << ": not one attempt";
+      return Value::Map();
+    }
+    return (*attempts)[0];
+  };
+  auto stored = [&] {
+    const std::string p = storage::keys::AttemptPrefix(State("s").id, "u");
+    auto it = store()->NewIterator(storage::Cf::kAttempts, p, storage::keys::PrefixEnd(p));
+    size_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    return n;
+  };
+  Value a = one("leased");
+  EXPECT_EQ(Enc(*a.FindKey("status")), Enc(B("pending")));
+  EXPECT_EQ(a.FindKey("start")->as_double(), kT0);
+  EXPECT_EQ(a.FindKey("expires")->as_double(), kT0 + 100);
+  EXPECT_TRUE(a.FindKey("end")->is_null());
+  EXPECT_EQ(stored(), 0u);
+  clock_.Advance(50);
+  ASSERT_TRUE(Update("s", B("u"), MapOf({{"lease_time", U(400)}})).first);
+  EXPECT_EQ(one("renewed").FindKey("expires")->as_double(), kT0 + 50 + 400);
+  Restart();
+  a = one("after a restart");
+  EXPECT_EQ(a.FindKey("start")->as_double(), kT0);
+  EXPECT_EQ(a.FindKey("expires")->as_double(), kT0 + 450);
+  EXPECT_EQ(stored(), 0u);
+  clock_.Advance(10);
+  ASSERT_TRUE(Finish("s", "u").first);
+  a = one("finished");
+  EXPECT_EQ(Enc(*a.FindKey("status")), Enc(B("finished")));
+  EXPECT_EQ(Enc(*a.FindKey("worker_id")), Enc(B("w1")));
+  EXPECT_EQ(a.FindKey("start")->as_double(), kT0);
+  EXPECT_EQ(a.FindKey("expires")->as_double(), kT0 + 450);
+  EXPECT_EQ(a.FindKey("end")->as_double(), kT0 + 60);
+  EXPECT_EQ(stored(), 1u);
+  Check();
 }
 
 TEST_F(CoordinatorTest, LeaseExpiryIsSeenByStatusAndCountReads) {

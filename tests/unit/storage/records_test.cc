@@ -150,6 +150,7 @@ TEST(RecordsTest, UnitRoundTripEveryField) {
   r.expiries = 3;
   r.blockers = 7;
   r.available_since = 1700000001.25;
+  r.lease_start = 1700000000.75;
   auto back = DecodeUnit(EncodeUnit(r));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_TRUE(back->key_is_text);
@@ -164,11 +165,13 @@ TEST(RecordsTest, UnitRoundTripEveryField) {
   EXPECT_EQ(back->expiries, 3u);
   EXPECT_EQ(back->blockers, 7u);
   EXPECT_EQ(back->available_since, 1700000001.25);
+  EXPECT_EQ(back->lease_start, 1700000000.75);
 }
 
 // Unit records written before dependencies existed have 10 elements (no blocker count) and
-// those of format version 1 have 11 (no available_since); they still decode, with no blockers
-// and available_since 0. Extra trailing elements are ignored.
+// those of format version 1 have 11 (no available_since), those of versions 2 and 3 have 12 (no
+// lease_start); they still decode, with no blockers, available_since 0 and lease_start 0.
+// Extra trailing elements are ignored.
 TEST(RecordsTest, UnitRecordWithoutBlockersStillDecodes) {
   auto old =
       DecodeUnit(Hex("8a 01 f5 03 fb 3ff8000000000000 a1 41 78 01 42 77 31"
@@ -185,13 +188,22 @@ TEST(RecordsTest, UnitRecordWithoutBlockersStillDecodes) {
   ASSERT_TRUE(v1.ok()) << v1.status().ToString();
   EXPECT_EQ(v1->status, kAvailable);
   EXPECT_EQ(v1->available_since, 0);
+  EXPECT_EQ(v1->lease_start, 0);
+  auto v3 =
+      DecodeUnit(Hex("8c 01 f4 03 fb 0000000000000000 a0 f6 fb 4059000000000000"
+                     "fb 0000000000000000 01 00 00 00"));
+  ASSERT_TRUE(v3.ok()) << v3.status().ToString();
+  EXPECT_EQ(v3->status, kPending);
+  EXPECT_EQ(v3->attempts, 1u);
+  EXPECT_EQ(v3->lease_start, 0);
   auto longer =
-      DecodeUnit(Hex("8d 01 f4 02 fb 0000000000000000 a0 f6 f6"
-                     "fb 0000000000000000 00 00 03 00 f6"));
+      DecodeUnit(Hex("8e 01 f4 02 fb 0000000000000000 a0 f6 f6"
+                     "fb 0000000000000000 00 00 03 00 00 f6"));
   ASSERT_TRUE(longer.ok()) << longer.status().ToString();
   EXPECT_EQ(longer->status, kBlocked);
   EXPECT_EQ(longer->blockers, 3u);
   EXPECT_EQ(longer->available_since, 0);
+  EXPECT_EQ(longer->lease_start, 0);
 }
 
 TEST(RecordsTest, LockRoundTrip) {
@@ -291,27 +303,29 @@ TEST(RecordsGoldenTest, UnitRecordBytes) {
   r.attempts = 2;
   r.expiries = 1;
   r.blockers = 0;
+  r.lease_start = 95.0;
   EXPECT_EQ(ToHex(EncodeUnit(r)),
-            ToHex(Hex("8c"                          // array(12)
-                      "01"                          // record version 1
-                      "f5"                          // key_is_text: true
-                      "03"                          // status 3 (PENDING)
-                      "fb 3f f8 00 00 00 00 00 00"  // priority 1.5
-                      "a1 41 78 01"                 // data {b"x": 1}
-                      "42 77 31"                    // worker_id b"w1"
-                      "fb 40 59 00 00 00 00 00 00"  // expiration 100.0
-                      "fb 00 00 00 00 00 00 00 00"  // not_before 0.0
-                      "02"                          // attempts
-                      "01"                          // expiries
-                      "00"                          // blockers
-                      "00")));                      // available_since 0 (not AVAILABLE)
+            ToHex(Hex("8d"                              // array(13)
+                      "01"                              // record version 1
+                      "f5"                              // key_is_text: true
+                      "03"                              // status 3 (PENDING)
+                      "fb 3f f8 00 00 00 00 00 00"      // priority 1.5
+                      "a1 41 78 01"                     // data {b"x": 1}
+                      "42 77 31"                        // worker_id b"w1"
+                      "fb 40 59 00 00 00 00 00 00"      // expiration 100.0
+                      "fb 00 00 00 00 00 00 00 00"      // not_before 0.0
+                      "02"                              // attempts
+                      "01"                              // expiries
+                      "00"                              // blockers
+                      "00"                              // available_since 0 (not AVAILABLE)
+                      "fb 40 57 c0 00 00 00 00 00")));  // lease_start 95.0
 
   UnitRecord fresh;  // an AVAILABLE unit with a byte-string key, never leased
   fresh.data = Value::Map();
   fresh.available_since = 2.5;
   EXPECT_EQ(ToHex(EncodeUnit(fresh)),
-            ToHex(Hex("8c 01 f4 01 fb 0000000000000000 a0 f6 f6 fb 0000000000000000 00 00 00"
-                      "fb 4004000000000000")));
+            ToHex(Hex("8d 01 f4 01 fb 0000000000000000 a0 f6 f6 fb 0000000000000000 00 00 00"
+                      "fb 4004000000000000 00")));  // lease_start 0 (not PENDING): one byte
 }
 
 // The record encoders write fields directly; they must give exactly the bytes of the array of
@@ -383,13 +397,15 @@ TEST(RecordsGoldenTest, DirectEncodingEqualsTheValueArray) {
     u.expiries = static_cast<uint32_t>(number());
     u.blockers = static_cast<uint32_t>(number());
     u.available_since = rng() % 2 ? 0 : real();
+    u.lease_start = rng() % 2 ? 0 : real();
     ASSERT_EQ(ToHex(EncodeUnit(u)),
               ToHex(EncodeCbor(Value::Array(
                   {Value::UInt(1), Value::Bool(u.key_is_text),
                    Value::UInt(static_cast<uint64_t>(u.status)), Value::Double(u.priority), u.data,
                    u.worker_id, opt_value(u.expiration), Value::Double(u.not_before),
                    Value::UInt(u.attempts), Value::UInt(u.expiries), Value::UInt(u.blockers),
-                   u.available_since == 0 ? Value::UInt(0) : Value::Double(u.available_since)}))));
+                   u.available_since == 0 ? Value::UInt(0) : Value::Double(u.available_since),
+                   u.lease_start == 0 ? Value::UInt(0) : Value::Double(u.lease_start)}))));
 
     AttemptRecord a;
     a.worker_id = rng() % 2 ? Value::Null() : Value::Bytes("w" + std::to_string(rng() % 1000));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/attempts.h"
 #include "storage/column_families.h"
 #include "storage/keys.h"
 #include "storage/migrations.h"
@@ -447,6 +449,14 @@ void SetFormatVersion(Store* store, uint64_t version) {
   ASSERT_TRUE(store->Sync().ok());
 }
 
+const Migration& StepFrom(uint64_t version) {
+  for (const auto& step : Migrations()) {
+    if (step.from == version) return step;
+  }
+  ADD_FAILURE() << "no migration step from version " << version;
+  return Migrations().front();
+}
+
 double WallNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -457,10 +467,11 @@ std::string V1Unit(int status, double not_before) {
   u.status = status;
   u.data = Value::Map();
   u.not_before = not_before;
-  std::string enc = EncodeUnit(u);  // 12 elements, the last `00` (available_since 0)
-  EXPECT_EQ(static_cast<uint8_t>(enc[0]), 0x8c);
-  EXPECT_EQ(enc.back(), '\0');
-  return "\x8b" + enc.substr(1, enc.size() - 2);
+  // 13 elements, the last two `00` (available_since 0, lease_start 0)
+  std::string enc = EncodeUnit(u);
+  EXPECT_EQ(static_cast<uint8_t>(enc[0]), 0x8d);
+  EXPECT_EQ(enc.substr(enc.size() - 2), std::string(2, '\0'));
+  return "\x8b" + enc.substr(1, enc.size() - 3);
 }
 
 // Version 1 -> 2 (migrations/0002_waiting_index.md): every AVAILABLE unit gets available_since
@@ -502,6 +513,120 @@ TEST_F(StoreTest, Version1StoreGetsTheWaitingIndex) {
   auto a2 = DecodeUnit(GetOrDie(st, Cf::kUnits, keys::Unit(1, "a")));
   ASSERT_TRUE(a2.ok());
   EXPECT_EQ(Keys(st, Cf::kWaiting).front(), keys::Waiting(1, a2->available_since, "a"));
+}
+
+// Version 2 -> 3 (migrations/0003_narrow_by_status.md): by_status loses the entries of PENDING
+// units and of AVAILABLE units that are not delayed; everything else stays; a re-run changes
+// nothing.
+TEST_F(StoreTest, Version2StoreNarrowsByStatus) {
+  struct Unit {
+    std::string key;
+    int status;
+    double not_before;
+    double priority;
+  };
+  const std::vector<Unit> units = {{"ready", kAvailable, 0, 5}, {"delayed", kAvailable, 5e9, 1},
+                                   {"leased", kPending, 0, 2},  {"done", kFinished, 0, 0},
+                                   {"broke", kFailed, 0, -1},   {"waits", kBlocked, 0, 3}};
+  {
+    WriteBatch b;
+    for (const Unit& u : units) {
+      UnitRecord r;
+      r.status = u.status;
+      r.not_before = u.not_before;
+      r.priority = u.priority;
+      r.data = Value::Map();
+      b.Put(Cf::kUnits, keys::Unit(7, u.key), EncodeUnit(r));
+      b.Put(Cf::kByStatus, keys::ByStatus(7, u.status, u.priority, u.key), "");
+    }
+    // An entry whose unit is gone (damage the step leaves for `check` to report).
+    b.Put(Cf::kByStatus, keys::ByStatus(7, kFinished, 0, "orphan"), "");
+    ASSERT_TRUE(store()->Write(b).ok());
+  }
+  SetFormatVersion(store(), 2);
+  CloseStore();
+  auto reopened = OpenStoreAt(db_path());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  Store* st = reopened->get();
+  EXPECT_EQ(*ReadFormatVersion(st), kFormatVersion);
+  std::vector<std::string> expected = {
+      keys::ByStatus(7, kAvailable, 1, "delayed"), keys::ByStatus(7, kBlocked, 3, "waits"),
+      keys::ByStatus(7, kFinished, 0, "done"), keys::ByStatus(7, kFinished, 0, "orphan"),
+      keys::ByStatus(7, kFailed, -1, "broke")};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(Keys(st, Cf::kByStatus), expected);
+  for (const Unit& u : units) EXPECT_FALSE(GetOrDie(st, Cf::kUnits, keys::Unit(7, u.key)).empty());
+
+  ASSERT_TRUE(StepFrom(2).apply(st).ok());
+  EXPECT_EQ(Keys(st, Cf::kByStatus), expected);
+}
+
+// Version 3 -> 4 (migrations/0004_open_attempt_in_unit.md): a PENDING unit's stored record of
+// its current attempt moves into the unit record (lease_start) and is deleted; ended attempts
+// and other units stay as they are; a re-run changes nothing.
+TEST_F(StoreTest, Version3StoreMovesOpenAttemptsIntoUnitRecords) {
+  UnitRecord leased;
+  leased.status = kPending;
+  leased.data = Value::Map();
+  leased.worker_id = Value::Text("w");
+  leased.expiration = 2000;
+  leased.attempts = 2;
+  AttemptRecord ended;
+  ended.worker_id = Value::Text("v");
+  ended.start = 500;
+  ended.expires = 600;
+  ended.end = 600;
+  ended.status = "expired";
+  AttemptRecord open;
+  open.worker_id = Value::Text("w");
+  open.start = 1000;
+  open.expires = 2000;
+  UnitRecord done = leased;
+  done.status = kFinished;
+  done.expiration = 1500;
+  done.attempts = 1;
+  AttemptRecord finished = open;
+  finished.end = 1500;
+  finished.status = "finished";
+  {
+    WriteBatch b;
+    b.Put(Cf::kUnits, keys::Unit(3, "leased"), EncodeUnit(leased));
+    b.Put(Cf::kLeases, keys::Lease(3, 2000, "leased"), "");
+    b.Put(Cf::kAttempts, keys::Attempt(3, "leased", 1), EncodeAttempt(ended));
+    b.Put(Cf::kAttempts, keys::Attempt(3, "leased", 2), EncodeAttempt(open));
+    b.Put(Cf::kUnits, keys::Unit(3, "done"), EncodeUnit(done));
+    b.Put(Cf::kAttempts, keys::Attempt(3, "done", 1), EncodeAttempt(finished));
+    ASSERT_TRUE(store()->Write(b).ok());
+  }
+  SetFormatVersion(store(), 3);
+  CloseStore();
+  auto reopened = OpenStoreAt(db_path());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  Store* st = reopened->get();
+  EXPECT_EQ(*ReadFormatVersion(st), kFormatVersion);
+  auto check = [&] {
+    auto u = DecodeUnit(GetOrDie(st, Cf::kUnits, keys::Unit(3, "leased")));
+    ASSERT_TRUE(u.ok());
+    EXPECT_EQ(u->lease_start, 1000);
+    EXPECT_EQ(u->attempts, 2u);
+    const std::vector<std::string> attempts = {keys::Attempt(3, "done", 1),
+                                               keys::Attempt(3, "leased", 1)};
+    auto sorted = attempts;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(Keys(st, Cf::kAttempts), sorted);
+    EXPECT_EQ(GetOrDie(st, Cf::kUnits, keys::Unit(3, "done")), EncodeUnit(done));
+    // The history reads the same as before: the ended attempt, then the open one.
+    auto history = ReadAttempts(*st, 3, "leased", *u);
+    ASSERT_TRUE(history.ok());
+    ASSERT_EQ(history->size(), 2u);
+    EXPECT_EQ((*history)[0].number, 1u);
+    EXPECT_EQ(EncodeAttempt((*history)[0].record), EncodeAttempt(ended));
+    EXPECT_EQ((*history)[1].number, 2u);
+    EXPECT_EQ(EncodeAttempt((*history)[1].record), EncodeAttempt(open));
+  };
+  check();
+  ASSERT_TRUE(StepFrom(3).apply(st).ok());
+  check();
 }
 
 TEST_F(StoreTest, NewerStoreIsRefusedNamingBothVersions) {
