@@ -1,6 +1,9 @@
 #include "storage/records.h"
 
+#include <cstring>
+
 #include "common/cbor.h"
+#include "common/cbor_direct.h"
 
 namespace coordinated::storage {
 
@@ -107,7 +110,112 @@ std::string EncodeUnit(const UnitRecord& r) {
   }
   return out;
 }
+namespace {
+
+// Reads the layout EncodeUnit writes, field by field, without a Value per field. Returns false
+// (and DecodeUnit takes the general path, which gives the same result or the precise error) for
+// anything else: another element count, a field in another CBOR form, trailing bytes.
+class UnitReader {
+ public:
+  explicit UnitReader(std::string_view b)
+      : p_(reinterpret_cast<const uint8_t*>(b.data())), end_(p_ + b.size()) {}
+
+  bool Read(UnitRecord* r) {
+    if (p_ == end_) return false;
+    const uint8_t head = *p_++;
+    if (head < 0x8a || head > 0x8d) return false;  // arrays of 10 to 13 elements
+    const size_t n = head - 0x80;
+    uint64_t version, status;
+    if (!UInt(&version) || version != kRecordVersion) return false;
+    if (p_ == end_ || (*p_ != 0xf4 && *p_ != 0xf5)) return false;
+    r->key_is_text = *p_++ == 0xf5;
+    if (!UInt(&status) || status < kAvailable || status > kFailed) return false;
+    r->status = static_cast<int>(status);
+    uint64_t attempts, expiries, blockers = 0;
+    if (!Double(&r->priority) || !Item(&r->data, kDataLimits) || !Item(&r->worker_id, kOneItem) ||
+        !OptDouble(&r->expiration) || !Double(&r->not_before) || !UInt(&attempts) ||
+        !UInt(&expiries) || (n > 10 && !UInt(&blockers)) ||
+        (n > 11 && !ZeroOrDouble(&r->available_since)) ||
+        (n > 12 && !ZeroOrDouble(&r->lease_start))) {
+      return false;
+    }
+    if (attempts > UINT32_MAX || expiries > UINT32_MAX || blockers > UINT32_MAX) return false;
+    r->attempts = static_cast<uint32_t>(attempts);
+    r->expiries = static_cast<uint32_t>(expiries);
+    r->blockers = static_cast<uint32_t>(blockers);
+    return p_ == end_;
+  }
+
+ private:
+  // What is left of DecodeCbor's default limits for the data inside the record: one level of
+  // nesting less, and the record's own items (the array, its 13 fields) fewer. worker_id is
+  // one item, so data and worker_id together stay within what DecodeCbor would accept.
+  static constexpr DecodeLimits kDataLimits{DecodeLimits{}.max_bytes, DecodeLimits{}.max_depth - 1,
+                                            DecodeLimits{}.max_items - 14};
+  static constexpr DecodeLimits kOneItem{DecodeLimits{}.max_bytes, 1, 1};  // worker_id
+
+  bool UInt(uint64_t* v) {  // major type 0, any argument width
+    if (p_ == end_ || (*p_ >> 5) != 0) return false;
+    const uint8_t info = *p_++ & 0x1f;
+    if (info < 24) {
+      *v = info;
+      return true;
+    }
+    if (info > 27) return false;
+    const size_t len = size_t{1} << (info - 24);
+    if (static_cast<size_t>(end_ - p_) < len) return false;
+    *v = 0;
+    for (size_t i = 0; i < len; ++i) *v = (*v << 8) | p_[i];
+    p_ += len;
+    return true;
+  }
+  bool Double(double* d) {  // fb + 8 bytes, as PutDouble writes every double
+    if (end_ - p_ < 9 || *p_ != 0xfb) return false;
+    uint64_t bits = 0;
+    for (int i = 1; i <= 8; ++i) bits = (bits << 8) | p_[i];
+    std::memcpy(d, &bits, sizeof bits);
+    p_ += 9;
+    return true;
+  }
+  bool OptDouble(std::optional<double>* d) {
+    if (p_ != end_ && *p_ == 0xf6) {
+      ++p_;
+      d->reset();
+      return true;
+    }
+    double v;
+    if (!Double(&v)) return false;
+    *d = v;
+    return true;
+  }
+  bool ZeroOrDouble(double* d) {
+    if (p_ != end_ && *p_ == 0x00) {
+      ++p_;
+      *d = 0;
+      return true;
+    }
+    return Double(d);
+  }
+  bool Item(Value* v, const DecodeLimits& limits) {
+    size_t used = 0;
+    if (!DecodeDirect(p_, static_cast<size_t>(end_ - p_), limits, v, &used)) return false;
+    p_ += used;
+    return true;
+  }
+
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+}  // namespace
+
 StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
+  UnitRecord fast;
+  if (UnitReader(bytes).Read(&fast)) return fast;
+  return DecodeUnitGeneral(bytes);
+}
+
+StatusOr<UnitRecord> DecodeUnitGeneral(std::string_view bytes) {
   COORD_ASSIGN_OR_RETURN(Value v, Open(bytes, 10, "unit"));
   auto& it = v.mutable_items();
   UnitRecord r;

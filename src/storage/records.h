@@ -71,7 +71,11 @@ inline double WaitingSince(const UnitRecord& r) {
   return std::max(r.available_since, r.not_before);
 }
 std::string EncodeUnit(const UnitRecord& r);
+// Reads the layout EncodeUnit writes field by field; any other form (older or longer records,
+// numbers in other encodings, damage) goes through DecodeUnitGeneral, which decodes the CBOR
+// array first. Both give the same record, or the same error.
 StatusOr<UnitRecord> DecodeUnit(std::string_view bytes);
+StatusOr<UnitRecord> DecodeUnitGeneral(std::string_view bytes);
 
 // attempts: spec id + key + number -> AttemptRecord
 struct AttemptRecord {

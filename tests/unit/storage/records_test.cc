@@ -406,6 +406,26 @@ TEST(RecordsGoldenTest, DirectEncodingEqualsTheValueArray) {
                    Value::UInt(u.attempts), Value::UInt(u.expiries), Value::UInt(u.blockers),
                    u.available_since == 0 ? Value::UInt(0) : Value::Double(u.available_since),
                    u.lease_start == 0 ? Value::UInt(0) : Value::Double(u.lease_start)}))));
+    // DecodeUnit's field-by-field reader and the general decoder agree on the record, and on
+    // damaged copies of it (the same record or the same error).
+    const std::string bytes = EncodeUnit(u);
+    for (int m = 0; m < 4; ++m) {
+      std::string b = bytes;
+      if (m == 1) b[rng() % b.size()] = static_cast<char>(rng());
+      if (m == 2) b.resize(rng() % b.size());
+      if (m == 3) b.push_back(static_cast<char>(rng()));
+      auto fast = DecodeUnit(b);
+      auto general = DecodeUnitGeneral(b);
+      ASSERT_EQ(fast.ok(), general.ok()) << ToHex(b);
+      if (fast.ok()) {
+        ASSERT_EQ(ToHex(EncodeUnit(*fast)), ToHex(EncodeUnit(*general))) << ToHex(b);
+        if (m == 0) {
+          ASSERT_EQ(ToHex(EncodeUnit(*fast)), ToHex(bytes));
+        }
+      } else {
+        ASSERT_EQ(fast.status().ToString(), general.status().ToString()) << ToHex(b);
+      }
+    }
 
     AttemptRecord a;
     a.worker_id = rng() % 2 ? Value::Null() : Value::Bytes("w" + std::to_string(rng() % 1000));
