@@ -28,6 +28,10 @@ find_package(spdlog REQUIRED)            # libspdlog-dev
 find_package(CLI11 CONFIG REQUIRED)      # libcli11-dev
 find_package(nlohmann_json REQUIRED)     # nlohmann-json3-dev
 
+if(COORD_JEMALLOC)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)  # libjemalloc-dev
+endif()
+
 if(COORD_BUILD_TESTS)
   find_package(GTest REQUIRED)           # libgtest-dev, libgmock-dev
 endif()

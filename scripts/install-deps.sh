@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  librocksdb-dev libcbor-dev libyaml-cpp-dev libboost-dev
+  librocksdb-dev libcbor-dev libyaml-cpp-dev libboost-dev libjemalloc-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-cbor2 python3-pytest python3-pip python3-setuptools python3-wheel
