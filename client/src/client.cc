@@ -5,10 +5,13 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -67,6 +70,7 @@ Client::~Client() { Close(); }
 void Client::Close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  rcvtimeo_ms_ = 0;
   inbuf_.clear();
   decoder_.reset();
 }
@@ -182,13 +186,16 @@ StatusOr<Value> Client::ReadMessage(double timeout_seconds) {
       Close();
       return Status::Unavailable("timed out waiting for a reply from " + address_);
     }
-    pollfd p{fd_, POLLIN, 0};
-    int rc = ::poll(&p, 1, static_cast<int>(left * 1000) + 1);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) continue;
+    // Wait in recv itself, bounded by the socket's receive timeout, rather than in a poll
+    // before it: one system call per read instead of two.
+    if (!BoundReceive(static_cast<int64_t>(std::ceil(left * 1000)))) {
+      pollfd p{fd_, POLLIN, 0};  // no receive timeout on this socket: wait here instead
+      int rc = ::poll(&p, 1, static_cast<int>(left * 1000) + 1);
+      if (rc <= 0) continue;
+    }
     char buf[65536];
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
     if (n <= 0) {
       Close();
       return Status::IOError(n == 0 ? "connection closed by the server"
@@ -196,6 +203,22 @@ StatusOr<Value> Client::ReadMessage(double timeout_seconds) {
     }
     inbuf_.append(buf, static_cast<size_t>(n));
   }
+}
+
+bool Client::BoundReceive(int64_t left_ms) {
+  left_ms = std::max<int64_t>(left_ms, 1);
+  if (rcvtimeo_ms_ != 0 && rcvtimeo_ms_ <= left_ms + 1 && rcvtimeo_ms_ * 2 >= left_ms) {
+    return true;
+  }
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(left_ms / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((left_ms % 1000) * 1000);
+  if (::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+    rcvtimeo_ms_ = 0;
+    return false;
+  }
+  rcvtimeo_ms_ = left_ms;
+  return true;
 }
 
 Value Client::Envelope(std::string_view method, Value params, uint64_t id) const {

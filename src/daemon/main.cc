@@ -46,6 +46,9 @@ constexpr int kExitFatal = 3;
 #ifndef COORD_GIT_SHA
 #define COORD_GIT_SHA "unknown"
 #endif
+#ifndef COORD_ALLOCATOR
+#define COORD_ALLOCATOR "system"
+#endif
 
 // Io threads may already run (the HTTP side port starts first), so no static destructors: flush
 // and leave at once. The store is crash-safe, and nothing was acknowledged yet.
@@ -272,6 +275,14 @@ int Run(int argc, char** argv) {
         std::_Exit(kExitFatal);
       });
 
+  // A synced group's replies go to the network threads as one handler: one wake-up per group
+  // instead of one per reply (each reply then moves to its connection's strand from there).
+  sequencer.SetDeliver([&io](std::vector<std::function<void()>>&& dones) {
+    boost::asio::post(io, [dones = std::move(dones)] {
+      for (const auto& done : dones) done();
+    });
+  });
+
   // RPC.
   Value client_config = ConfigForClients(cfg);
   rpc::CallContext ctx;
@@ -318,9 +329,9 @@ int Run(int argc, char** argv) {
   const std::string bound = cfg.host + ":" + std::to_string(server.bound_port());
   spdlog::info(
       "coordinated {} listening on {} (http: {}, config: {}, data: {}, sync: {}, "
-      "specs: {})",
+      "specs: {}, allocator: {})",
       kVersion, bound, cfg.http_enabled ? http_bound : "off", cfg.source, cfg.data_dir,
-      cfg.sync ? "on" : "off", coordinator.specs().size());
+      cfg.sync ? "on" : "off", coordinator.specs().size(), COORD_ALLOCATOR);
   if (cfg.test_hooks) spdlog::warn("test hooks are enabled");
   if (!auth_token.empty()) {
     spdlog::info("RPC clients must authenticate (token from {})", cfg.auth_token_file);

@@ -116,8 +116,13 @@ void Sequencer::Committer() {
     }
     groups_.fetch_add(1, std::memory_order_relaxed);
     COORD_CRASH_POINT_IF(!batch.empty(), "sequencer.before_reply");
-    for (auto& done : batch) done();
-    batch.clear();
+    if (deliver_ && !batch.empty()) {
+      deliver_(std::move(batch));
+      batch = {};
+    } else {
+      for (auto& done : batch) done();
+      batch.clear();
+    }
   }
 }
 

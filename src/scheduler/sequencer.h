@@ -18,8 +18,9 @@
 // starts after the failure is seen.
 //
 // Thread-safety: Submit may be called from any thread. run and tick run on the sequencer
-// thread; sync, done and on_fatal on the committer thread. `done` must not touch coordination
-// state (it only sends what `run` prepared).
+// thread; sync, on_fatal and deliver on the committer thread, done there too unless a deliver
+// function passes it on. `done` must not touch coordination state (it only sends what `run`
+// prepared).
 #pragma once
 
 #include <atomic>
@@ -39,11 +40,18 @@ class Sequencer {
   using SyncFn = std::function<Status()>;
   using TickFn = std::function<double()>;
   using FatalFn = std::function<void(const Status&)>;
+  // Takes a synced group's `done` callbacks; must run each exactly once, in order.
+  using DeliverFn = std::function<void(std::vector<std::function<void()>>&& dones)>;
 
   Sequencer(SyncFn sync, TickFn tick, FatalFn on_fatal);
   ~Sequencer();
   Sequencer(const Sequencer&) = delete;
   Sequencer& operator=(const Sequencer&) = delete;
+
+  // By default the committer runs a group's `done` callbacks itself. With `deliver` (set
+  // before Start) it hands the whole group over instead: the daemon posts it to its network
+  // threads as one handler, so a group of N replies wakes them once rather than N times.
+  void SetDeliver(DeliverFn deliver) { deliver_ = std::move(deliver); }
 
   void Start();
   // Runs every job already submitted, syncs, answers them, then stops both threads. Jobs
@@ -68,6 +76,7 @@ class Sequencer {
   SyncFn sync_;
   TickFn tick_;
   FatalFn on_fatal_;
+  DeliverFn deliver_;
 
   std::mutex mu_;
   std::condition_variable cv_;

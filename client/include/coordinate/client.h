@@ -84,10 +84,16 @@ class Client {
   // Sends auth(options_.auth_token) on the fresh connection and checks the reply.
   Status Authenticate();
   StatusOr<Value> ResultOf(Value reply, uint64_t id) const;
+  // Bounds the next blocking recv by about `left_ms` milliseconds (SO_RCVTIMEO). The socket's
+  // timeout is changed only when it would overrun that or is far shorter, so a reply read
+  // with the usual timeout costs one recv and no other system call. False when the timeout
+  // could not be set (the caller then waits in poll).
+  bool BoundReceive(int64_t left_ms);
 
   ClientOptions options_;
   std::string address_;
   int fd_ = -1;
+  int64_t rcvtimeo_ms_ = 0;  // the socket's SO_RCVTIMEO (0: none set, recv waits forever)
   uint64_t next_id_ = 1;
   std::string inbuf_;
   std::unique_ptr<coordinated::StreamDecoder> decoder_;

@@ -103,6 +103,53 @@ TEST(SequencerTest, JobsRunInSubmissionOrderAndDoneFollowsSync) {
   EXPECT_GE(seq.groups(), 1u);
 }
 
+// With a deliver function, the committer hands each synced group's callbacks over as one
+// list, in submission order, after the group's sync; it runs none of them itself.
+TEST(SequencerTest, DeliverReceivesEachSyncedGroupWhole) {
+  Log log;
+  std::mutex mu;
+  std::vector<std::vector<std::function<void()>>> groups;  // guarded by mu
+  Sequencer seq(
+      [&] {
+        log.Add("sync");
+        return Status::Ok();
+      },
+      nullptr, [&](const Status&) { log.Add("fatal"); });
+  seq.SetDeliver([&](std::vector<std::function<void()>>&& dones) {
+    log.Add("deliver" + std::to_string(dones.size()));
+    std::lock_guard<std::mutex> l(mu);
+    groups.push_back(std::move(dones));
+  });
+  seq.Start();
+  constexpr int kJobs = 300;
+  for (int i = 0; i < kJobs; ++i) {
+    Submit(
+        seq, [&, i] { log.Add("run" + std::to_string(i)); },
+        [&, i] { log.Add("done" + std::to_string(i)); });
+  }
+  seq.Stop();
+  EXPECT_EQ(log.Count("done"), 0u) << "the committer ran callbacks it had handed over";
+  // Every delivery follows a sync; the groups hold every job once, in order.
+  const auto events = log.Events();
+  bool synced = false;
+  for (const auto& e : events) {
+    if (e == "sync") synced = true;
+    if (e.rfind("deliver", 0) == 0) {
+      EXPECT_TRUE(synced) << "a group was delivered before its sync";
+      synced = false;
+    }
+  }
+  std::lock_guard<std::mutex> l(mu);
+  for (auto& g : groups) {
+    EXPECT_FALSE(g.empty());
+    for (auto& done : g) done();
+  }
+  for (int i = 0; i < kJobs; ++i) {
+    EXPECT_EQ(log.IndexOf("done" + std::to_string(i)) - log.IndexOf("done0"), i);
+  }
+  EXPECT_EQ(log.Count("fatal"), 0u);
+}
+
 // Jobs and ticks run on one thread (the state thread); syncs and replies on another (the
 // committer), never on the submitter's.
 TEST(SequencerTest, JobsAndTicksShareOneThreadSyncsAndRepliesAnother) {
