@@ -278,8 +278,8 @@ std::vector<ConfigRow> BuildRows() {
               "largest is flushed to disk. Default: 67108864 (64 MiB)"),
       UIntRow("storage.write_cache_bytes", "COORDINATED_STORAGE_WRITE_CACHE_BYTES",
               &Config::write_cache_bytes, 0, kInt64Max,
-              "Cache of the unit and attempt records written for leased work, which the "
-              "finish, fail or renewal that follows reads back without searching RocksDB, in "
+              "Cache of the unit records written for leased work, which the finish, fail or "
+              "renewal that follows reads back without searching RocksDB, in "
               "bytes (oldest dropped first). 0 turns it off. Default: 16777216 (16 MiB)"),
       // limits
       UIntRow("limits.max_frame_bytes", "COORDINATED_LIMITS_MAX_FRAME_BYTES",

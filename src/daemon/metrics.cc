@@ -67,10 +67,10 @@ const std::vector<MetricInfo>& MetricTable() {
       {"coordinated_storage_sync_max_seconds", "gauge", "",
        "The slowest write-ahead-log sync since start-up, in seconds."},
       {"coordinated_storage_write_cache_hits_total", "counter", "",
-       "Point reads of unit and attempt records answered by the cache of recently written "
-       "ones (storage.write_cache_bytes) instead of RocksDB."},
+       "Point reads of unit records answered by the cache of recently written ones "
+       "(storage.write_cache_bytes) instead of RocksDB."},
       {"coordinated_storage_write_cache_bytes", "gauge", "",
-       "Bytes held by the cache of recently written unit and attempt records."},
+       "Bytes held by the cache of recently written unit records."},
       {"coordinated_commit_groups_total", "counter", "",
        "Group commits of the sequencer (each covers every change queued meanwhile)."},
       {"process_cpu_seconds_total", "counter", "", "User and system CPU time, in seconds."},

@@ -44,7 +44,7 @@ struct StoreOptions {
   // by every column family, and one budget for all memtables together.
   uint64_t block_cache_bytes = 64ull << 20;
   uint64_t memtable_bytes = 64ull << 20;
-  // Budget of the cache of recently written unit and attempt records (storage.write_cache_bytes,
+  // Budget of the cache of recently written unit records (storage.write_cache_bytes,
   // see write_cache.h); 0 = no cache.
   uint64_t write_cache_bytes = 16ull << 20;
   // The RocksDB environment (file system, threads); null = the default. Tests pass one whose

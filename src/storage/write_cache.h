@@ -1,9 +1,9 @@
 // WriteCache: the values most recently written to some column families, so that a point read of
 // a value written moments ago is answered without searching RocksDB's memtables.
 //
-// Why. A claimed unit is read again when it is finished, and the attempt opened by the claim is
-// read again when it is closed, usually within milliseconds and while both still sit in a
-// memtable holding hundreds of thousands of entries; each such read is a skip-list search.
+// Why. A claimed unit's record is read again when the unit is finished, failed or its lease
+// renewed, usually within milliseconds and while it still sits in a memtable holding hundreds
+// of thousands of entries; each such read is a skip-list search.
 //
 // Contract. The cache is write-through and only ever holds what the store holds: the store puts
 // a value into it after a batch that wrote it (marked `read_soon`) was applied, erases a key
