@@ -53,6 +53,7 @@ void Repair(Context& ctx) {
   r["index_entries_written"] = report.index_entries_written;
   r["reverse_edges_written"] = report.reverse_edges_written;
   r["blockers_fixed"] = report.blockers_fixed;
+  r["open_attempts_folded"] = report.open_attempts_folded;
   r["counters_fixed"] = report.counters_fixed;
   Json notes = Json::array();
   for (const auto& n : report.notes) notes.push_back(n);
@@ -62,6 +63,7 @@ void Repair(Context& ctx) {
               << report.index_entries_written << " index entries written ("
               << report.index_entries_removed << " removed), " << report.counters_fixed
               << " counters and " << report.blockers_fixed << " blocker counts fixed, "
+              << report.open_attempts_folded << " open attempts moved into their units, "
               << report.reverse_edges_written << " reverse edges\n";
     for (const auto& n : report.notes) std::cout << "note: " << TerminalSafe(n) << "\n";
     std::cout << "after repair: ";

@@ -130,6 +130,7 @@ StatusOr<std::pair<bool, std::string>> Coordinator::AddDependentWorkUnits(const 
       failed.data.Set(Value::Bytes("traceback"),
                       Value::Bytes(fmt::format("prerequisite {} {} failed", PyRepr(p.spec_name),
                                                PyRepr(p.key))));
+      EndAttempt(txn, *d.spec, d.key.str(), dep, "failed", now);  // when it was PENDING
       PutUnit(txn, *d.spec, d.key.str(), &dep, &failed);
     }
   } else {
@@ -185,6 +186,7 @@ Status Coordinator::ApplyDependencyEvent(Txn& txn, SpecState& spec, const std::s
       after.data.Set(Value::Bytes("traceback"),
                      Value::Bytes(fmt::format("prerequisite {} {} failed", PyRepr(spec.record.name),
                                               PyRepr(Value::Bytes(key)))));
+      EndAttempt(txn, dspec, dkey, *rec, "failed", now);  // when it was PENDING
     }
     PutUnit(txn, dspec, dkey, &*rec, &after);
     COORD_CRASH_POINT("coordinator.dependency_release");

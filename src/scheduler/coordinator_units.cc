@@ -272,6 +272,8 @@ Status Coordinator::VisitByStatus(const SpecState& spec, int status, std::string
     }
     COORD_RETURN_IF_ERROR(it->status());
     std::sort(positions.begin(), positions.end());
+    // A unit with two lease entries (damage `check` reports) is listed once.
+    positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
     for (const std::string& pos : positions) {
       if (!visit(pos, std::string_view(pos).substr(8))) break;
     }

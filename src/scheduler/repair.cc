@@ -7,6 +7,7 @@
 #include <map>
 
 #include "scheduler/unit_index.h"
+#include "storage/attempts.h"
 #include "storage/keys.h"
 #include "storage/records.h"
 
@@ -156,10 +157,12 @@ StatusOr<RepairReport> RepairStore(storage::Store* store) {
         u.status = storage::kAvailable;
         rewrite = true;
       }
-      if (rewrite) {
-        b.batch().Put(Cf::kUnits, it->key(), storage::EncodeUnit(u));
-        ++report.blockers_fixed;
-      }
+      if (rewrite) ++report.blockers_fixed;
+      // A PENDING unit's open attempt belongs in its record, not in the attempts family.
+      COORD_ASSIGN_OR_RETURN(bool folded,
+                             storage::FoldStoredOpenAttempt(*store, id, key, &u, &b.batch()));
+      if (folded) ++report.open_attempts_folded;
+      if (rewrite || folded) b.batch().Put(Cf::kUnits, it->key(), storage::EncodeUnit(u));
       for (const IndexEntry& ie : UnitIndexEntries(id, key, u)) {
         b.batch().Put(ie.cf, ie.key, "");
         ++report.index_entries_written;

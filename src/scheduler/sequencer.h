@@ -54,8 +54,8 @@ class Sequencer {
   void SetDeliver(DeliverFn deliver) { deliver_ = std::move(deliver); }
 
   void Start();
-  // Runs every job already submitted, syncs, answers them, then stops both threads. Jobs
-  // submitted later are dropped.
+  // Runs every job already submitted, syncs, answers them (with a deliver function: hands
+  // their callbacks to it), then stops both threads. Jobs submitted later are dropped.
   void Stop();
 
   // Queues a job. Returns false (and drops it) once Stop has begun or a sync has failed: the

@@ -25,4 +25,17 @@ StatusOr<std::vector<NumberedAttempt>> ReadAttempts(const Store& store, SpecId s
   return out;
 }
 
+StatusOr<bool> FoldStoredOpenAttempt(const Store& store, SpecId spec, std::string_view key,
+                                     UnitRecord* unit, WriteBatch* batch) {
+  if (unit->status != kPending || unit->attempts == 0) return false;
+  const std::string k = keys::Attempt(spec, key, unit->attempts);
+  std::string v;
+  Status s = store.Get(Cf::kAttempts, k, &v);
+  if (s.code() == Code::kNotFound) return false;
+  COORD_RETURN_IF_ERROR(s);
+  if (auto a = DecodeAttempt(v); a.ok() && unit->lease_start == 0) unit->lease_start = a->start;
+  batch->Delete(Cf::kAttempts, k);
+  return true;
+}
+
 }  // namespace coordinated::storage

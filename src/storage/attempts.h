@@ -29,4 +29,14 @@ struct NumberedAttempt {
 StatusOr<std::vector<NumberedAttempt>> ReadAttempts(const Store& store, SpecId spec,
                                                     std::string_view key, const UnitRecord& unit);
 
+class WriteBatch;
+
+// For a PENDING `unit` whose open attempt still has a stored record (a store written before
+// format 4, or damage): sets unit->lease_start to that record's start when it is unset and
+// adds the record's deletion to `batch`. Returns true when it found such a record (the caller
+// then writes the unit record too); a record that does not decode is deleted all the same (it
+// could never be listed). False, and nothing done, for any other unit.
+StatusOr<bool> FoldStoredOpenAttempt(const Store& store, SpecId spec, std::string_view key,
+                                     UnitRecord* unit, WriteBatch* batch);
+
 }  // namespace coordinated::storage

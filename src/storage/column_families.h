@@ -17,9 +17,10 @@ enum class Cf : uint8_t {
   kReady,           // spec id, inverted priority, unit key -> "" (AVAILABLE and due)
   kDelayed,         // spec id, not-before, unit key -> "" (AVAILABLE, not yet due)
   kLeases,          // spec id, deadline, unit key -> "" (PENDING, by lease deadline)
-  kByStatus,        // spec id, status, inverted priority, unit key -> "" (every unit)
+  kByStatus,        // spec id, status, inverted priority, unit key -> "" (unit_index.h says
+                    // which units: not PENDING ones, nor AVAILABLE ones without a delay)
   kCompleted,       // spec id, status, completion time, unit key -> "" (FINISHED, FAILED)
-  kAttempts,        // spec id, key length, unit key, attempt number -> attempt record
+  kAttempts,        // spec id, key length, unit key, attempt number -> ended attempt record
   kWorkers,         // worker id -> worker record
   kWorkerUnits,     // worker id length, worker id, spec id, unit key -> "" (PY current units)
   kWorkerChildren,  // parent id length, parent id, child id -> ""

@@ -121,7 +121,8 @@ class UnitReader {
       : p_(reinterpret_cast<const uint8_t*>(b.data())), end_(p_ + b.size()) {}
 
   bool Read(UnitRecord* r) {
-    if (p_ == end_) return false;
+    // DecodeCbor's byte limit is on the whole record: past it, the general path has the error.
+    if (p_ == end_ || static_cast<size_t>(end_ - p_) > DecodeLimits{}.max_bytes) return false;
     const uint8_t head = *p_++;
     if (head < 0x8a || head > 0x8d) return false;  // arrays of 10 to 13 elements
     const size_t n = head - 0x80;

@@ -1208,6 +1208,25 @@ TEST_F(DependencyTest, LaterStaysBlockedUntilEarlierFinishes) {
   ExpectLoadRebuildsSummaries("released");
 }
 
+// A running unit failed by a hard prerequisite ends its lease's attempt as failed (the attempt
+// lives in the unit record until it ends), whether the prerequisite fails later or had failed.
+TEST_F(DependencyTest, RunningUnitFailedByItsPrerequisiteEndsItsAttempt) {
+  AddKeys("s", {"run", "run2"});
+  ASSERT_EQ(WorkOne("w"), "run");
+  ASSERT_TRUE(Depend("s", "run", "t", "e").first);
+  EXPECT_EQ(StatusCode("s", "run"), kPending) << "a dependency does not stop a running unit";
+  EXPECT_EQ(AttemptOutcomes("s", "run"), std::vector<std::string>{"pending"});
+  ASSERT_TRUE(Update("t", B("e"), MapOf({{"status", U(kFailed)}})).first);
+  EXPECT_EQ(StatusCode("s", "run"), kFailed);
+  EXPECT_EQ(AttemptOutcomes("s", "run"), std::vector<std::string>{"failed"});
+
+  ASSERT_EQ(WorkOne("w"), "run2");
+  ASSERT_TRUE(Depend("s", "run2", "t", "e").first);  // e has failed already
+  EXPECT_EQ(StatusCode("s", "run2"), kFailed);
+  EXPECT_EQ(AttemptOutcomes("s", "run2"), std::vector<std::string>{"failed"});
+  Check();
+}
+
 TEST_F(DependencyTest, WaitsForEveryPrerequisite) {
   ASSERT_TRUE(Depend("s", "l", "s", "e1").first);
   ASSERT_TRUE(Depend("s", "l", "t", "e2").first);

@@ -413,6 +413,51 @@ TEST_F(DumpStoreTest, CheckReportsAShortIndexKeyAndRepairRemovesIt) {
   EXPECT_TRUE(coord_->CheckConsistency().empty()) << Join(coord_->CheckConsistency());
 }
 
+// A PENDING unit whose open attempt is still a stored record (a version-3 store whose lease
+// entry was lost before the migration, which walks the leases): check reports it, repair
+// moves the record's start into the unit record and deletes the record.
+TEST_F(DumpStoreTest, RepairFoldsAStoredOpenAttemptIntoItsUnit) {
+  Populate();
+  coord_.reset();
+  const std::string key = storage::keys::Unit(1, "caf\xc3\xa9");
+  std::string v;
+  ASSERT_TRUE(store()->Get(storage::Cf::kUnits, key, &v).ok());
+  auto u = storage::DecodeUnit(v);
+  ASSERT_TRUE(u.ok());
+  ASSERT_EQ(u->status, storage::kPending);
+  ASSERT_EQ(u->attempts, 1u);
+  u->lease_start = 0;
+  storage::AttemptRecord open;
+  open.worker_id = B("w1");
+  open.start = 123.5;
+  open.expires = *u->expiration;
+  storage::WriteBatch b;
+  b.Put(storage::Cf::kUnits, key, storage::EncodeUnit(*u));
+  b.Put(storage::Cf::kAttempts, storage::keys::Attempt(1, "caf\xc3\xa9", 1),
+        storage::EncodeAttempt(open));
+  ASSERT_TRUE(store()->Write(b).ok());
+  MakeCoordinator();
+  const auto problems = coord_->CheckConsistency();
+  bool reported = false;
+  for (const auto& p : problems) reported |= p.find("open attempt 1 has a stored record") != p.npos;
+  EXPECT_TRUE(reported) << Join(problems);
+  coord_.reset();
+  auto report = RepairStore(store());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->open_attempts_folded, 1u);
+  EXPECT_FALSE(
+      store()->Get(storage::Cf::kAttempts, storage::keys::Attempt(1, "caf\xc3\xa9", 1), &v).ok());
+  ASSERT_TRUE(store()->Get(storage::Cf::kUnits, key, &v).ok());
+  EXPECT_EQ(storage::DecodeUnit(v)->lease_start, 123.5);
+  MakeCoordinator();
+  EXPECT_TRUE(coord_->CheckConsistency().empty()) << Join(coord_->CheckConsistency());
+  auto attempts = coord_->GetWorkUnitAttempts(B("plain"), T("caf\xc3\xa9"));
+  ASSERT_TRUE(attempts.ok());
+  ASSERT_EQ(attempts->size(), 1u);
+  EXPECT_EQ((*attempts)[0].FindKey("start")->as_double(), 123.5);
+  EXPECT_EQ(Enc(*(*attempts)[0].FindKey("status")), Enc(B("pending")));
+}
+
 TEST_F(DumpStoreTest, RepairFixesBlockerCounts) {
   Populate();
   coord_.reset();

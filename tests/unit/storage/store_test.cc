@@ -629,6 +629,32 @@ TEST_F(StoreTest, Version3StoreMovesOpenAttemptsIntoUnitRecords) {
   check();
 }
 
+// Damage does not stop a migration (a store that stopped half way would open with no binary):
+// the steps skip short index keys and records that do not decode, leaving them for `check`.
+TEST_F(StoreTest, DamagedVersion2StoreStillMigrates) {
+  const std::string short_key = keys::Spec(4) + std::string("\x01\x02", 2);
+  {
+    WriteBatch b;
+    b.Put(Cf::kByStatus, short_key, "");
+    b.Put(Cf::kByStatus, keys::ByStatus(4, kAvailable, 0, "junk"), "");
+    b.Put(Cf::kUnits, keys::Unit(4, "junk"), "not cbor");
+    b.Put(Cf::kLeases, short_key, "");
+    b.Put(Cf::kLeases, keys::Lease(4, 100, "junk"), "");
+    ASSERT_TRUE(store()->Write(b).ok());
+  }
+  SetFormatVersion(store(), 2);
+  CloseStore();
+  auto reopened = OpenStoreAt(db_path());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  Store* st = reopened->get();
+  EXPECT_EQ(*ReadFormatVersion(st), kFormatVersion);
+  std::vector<std::string> by_status = {short_key, keys::ByStatus(4, kAvailable, 0, "junk")};
+  std::sort(by_status.begin(), by_status.end());
+  EXPECT_EQ(Keys(st, Cf::kByStatus), by_status);
+  EXPECT_EQ(Keys(st, Cf::kLeases).size(), 2u);
+  EXPECT_EQ(GetOrDie(st, Cf::kUnits, keys::Unit(4, "junk")), "not cbor");
+}
+
 TEST_F(StoreTest, NewerStoreIsRefusedNamingBothVersions) {
   SetFormatVersion(store(), kFormatVersion + 1);
   CloseStore();
