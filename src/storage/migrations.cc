@@ -15,6 +15,29 @@ namespace coordinated::storage {
 
 namespace {
 
+// A step's writes, applied in batches of up to 20,000 operations (a step over millions of
+// units must not build one batch of them all), then synced once.
+class StepWriter {
+ public:
+  explicit StepWriter(Store* store) : store_(store) {}
+  WriteBatch& batch() { return batch_; }
+  // Applies the batch once it is full.
+  Status Maybe() {
+    if (batch_.Count() < 20000) return Status::Ok();
+    Status s = store_->Write(batch_);
+    batch_.Clear();
+    return s;
+  }
+  Status Finish() {
+    if (!batch_.empty()) COORD_RETURN_IF_ERROR(store_->Write(batch_));
+    return store_->Sync();
+  }
+
+ private:
+  Store* store_;
+  WriteBatch batch_;
+};
+
 // 1 -> 2 (migrations/0002_waiting_index.md): every AVAILABLE unit gets an available_since time
 // (the migration's time: how long it waited before is not recorded in version 1) and its
 // kWaiting entry. Idempotent: a re-run rewrites the same keys with a later time after deleting
@@ -25,7 +48,7 @@ Status AddWaitingIndex(Store* store) {
   WriteBatch clear;
   clear.DeleteRange(Cf::kWaiting, "", std::string(8, '\xff'));
   COORD_RETURN_IF_ERROR(store->Write(clear));
-  WriteBatch batch;
+  StepWriter w(store);
   auto it = store->NewIterator(Cf::kUnits, "", "");
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     COORD_ASSIGN_OR_RETURN(UnitRecord u, DecodeUnit(it->value()));
@@ -33,23 +56,19 @@ Status AddWaitingIndex(Store* store) {
     const std::string_view k = it->key();
     if (k.size() < 4) return Status::Corruption("unit key shorter than a spec id");
     u.available_since = now;
-    batch.Put(Cf::kUnits, k, EncodeUnit(u));
-    batch.Put(Cf::kWaiting, keys::Waiting(GetU32(k), WaitingSince(u), k.substr(4)), "");
-    if (batch.Count() >= 20000) {
-      COORD_RETURN_IF_ERROR(store->Write(batch));
-      batch.Clear();
-    }
+    w.batch().Put(Cf::kUnits, k, EncodeUnit(u));
+    w.batch().Put(Cf::kWaiting, keys::Waiting(GetU32(k), WaitingSince(u), k.substr(4)), "");
+    COORD_RETURN_IF_ERROR(w.Maybe());
   }
   COORD_RETURN_IF_ERROR(it->status());
-  if (!batch.empty()) COORD_RETURN_IF_ERROR(store->Write(batch));
-  return store->Sync();
+  return w.Finish();
 }
 
 // 2 -> 3 (migrations/0003_narrow_by_status.md): by_status keeps only units no other index lists
 // in its order: PENDING entries go (leases lists them all), and AVAILABLE entries of units not
 // delayed go (ready is the same order). Idempotent: a re-run finds nothing more to delete.
 Status NarrowByStatus(Store* store) {
-  WriteBatch batch;
+  StepWriter w(store);
   auto it = store->NewIterator(Cf::kByStatus, "", "");
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     // Damage (a short key, a unit record that does not decode) is left as found for `check`
@@ -70,22 +89,18 @@ Status NarrowByStatus(Store* store) {
       }
     }
     if (!drop) continue;
-    batch.Delete(Cf::kByStatus, it->key());
-    if (batch.Count() >= 20000) {
-      COORD_RETURN_IF_ERROR(store->Write(batch));
-      batch.Clear();
-    }
+    w.batch().Delete(Cf::kByStatus, it->key());
+    COORD_RETURN_IF_ERROR(w.Maybe());
   }
   COORD_RETURN_IF_ERROR(it->status());
-  if (!batch.empty()) COORD_RETURN_IF_ERROR(store->Write(batch));
-  return store->Sync();
+  return w.Finish();
 }
 
 // 3 -> 4 (migrations/0004_open_attempt_in_unit.md): a PENDING unit's current attempt moves from
 // its kAttempts record into the unit record (lease_start = the attempt's start); the attempt
 // record is deleted in the same batch. Idempotent: a unit already moved has no record left.
 Status MoveOpenAttempts(Store* store) {
-  WriteBatch batch;
+  StepWriter w(store);
   auto it = store->NewIterator(Cf::kLeases, "", "");
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     // Damage is skipped, as in NarrowByStatus; a PENDING unit this pass does not reach (its
@@ -100,17 +115,13 @@ Status MoveOpenAttempts(Store* store) {
     auto u = DecodeUnit(v);
     if (!u.ok()) continue;
     COORD_ASSIGN_OR_RETURN(bool folded,
-                           FoldStoredOpenAttempt(*store, d.spec, d.unit_key, &*u, &batch));
+                           FoldStoredOpenAttempt(*store, d.spec, d.unit_key, &*u, &w.batch()));
     if (!folded) continue;  // not PENDING, or moved already
-    batch.Put(Cf::kUnits, uk, EncodeUnit(*u));
-    if (batch.Count() >= 20000) {
-      COORD_RETURN_IF_ERROR(store->Write(batch));
-      batch.Clear();
-    }
+    w.batch().Put(Cf::kUnits, uk, EncodeUnit(*u));
+    COORD_RETURN_IF_ERROR(w.Maybe());
   }
   COORD_RETURN_IF_ERROR(it->status());
-  if (!batch.empty()) COORD_RETURN_IF_ERROR(store->Write(batch));
-  return store->Sync();
+  return w.Finish();
 }
 
 }  // namespace

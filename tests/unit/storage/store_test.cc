@@ -60,7 +60,30 @@ bool Has(const Store* store, Cf cf, std::string_view key) {
   return s.ok();
 }
 
-class StoreTest : public coordtest::TempStoreTest {};
+void SetFormatVersion(Store* store, uint64_t version) {
+  std::string v;
+  PutU64(&v, version);
+  WriteBatch b;
+  b.Put(Cf::kMeta, keys::kFormatVersion, v);
+  ASSERT_TRUE(store->Write(b).ok());
+  ASSERT_TRUE(store->Sync().ok());
+}
+
+class StoreTest : public coordtest::TempStoreTest {
+ protected:
+  // Stamps the store as format `version`, closes it and opens it again, which runs the
+  // migrations from that version; the reopened store must be at the current version.
+  std::unique_ptr<Store> ReopenFromVersion(uint64_t version) {
+    SetFormatVersion(store(), version);
+    CloseStore();
+    auto reopened = OpenStoreAt(db_path());
+    EXPECT_TRUE(reopened.ok()) << reopened.status().ToString();
+    if (!reopened.ok()) return nullptr;
+    auto v = ReadFormatVersion(reopened->get());
+    EXPECT_TRUE(v.ok() && *v == kFormatVersion);
+    return std::move(reopened).value();
+  }
+};
 
 // ---------------------------------------------------------------------------------------------
 // Open and create
@@ -440,15 +463,6 @@ TEST_F(StoreTest, MigrationStepsAreOrderedAndEndAtTheCurrentVersion) {
   EXPECT_EQ(v, kFormatVersion) << "the last migration must reach kFormatVersion";
 }
 
-void SetFormatVersion(Store* store, uint64_t version) {
-  std::string v;
-  PutU64(&v, version);
-  WriteBatch b;
-  b.Put(Cf::kMeta, keys::kFormatVersion, v);
-  ASSERT_TRUE(store->Write(b).ok());
-  ASSERT_TRUE(store->Sync().ok());
-}
-
 const Migration& StepFrom(uint64_t version) {
   for (const auto& step : Migrations()) {
     if (step.from == version) return step;
@@ -543,12 +557,9 @@ TEST_F(StoreTest, Version2StoreNarrowsByStatus) {
     b.Put(Cf::kByStatus, keys::ByStatus(7, kFinished, 0, "orphan"), "");
     ASSERT_TRUE(store()->Write(b).ok());
   }
-  SetFormatVersion(store(), 2);
-  CloseStore();
-  auto reopened = OpenStoreAt(db_path());
-  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
-  Store* st = reopened->get();
-  EXPECT_EQ(*ReadFormatVersion(st), kFormatVersion);
+  auto reopened = ReopenFromVersion(2);
+  ASSERT_NE(reopened, nullptr);
+  Store* st = reopened.get();
   std::vector<std::string> expected = {
       keys::ByStatus(7, kAvailable, 1, "delayed"), keys::ByStatus(7, kBlocked, 3, "waits"),
       keys::ByStatus(7, kFinished, 0, "done"), keys::ByStatus(7, kFinished, 0, "orphan"),
@@ -598,12 +609,9 @@ TEST_F(StoreTest, Version3StoreMovesOpenAttemptsIntoUnitRecords) {
     b.Put(Cf::kAttempts, keys::Attempt(3, "done", 1), EncodeAttempt(finished));
     ASSERT_TRUE(store()->Write(b).ok());
   }
-  SetFormatVersion(store(), 3);
-  CloseStore();
-  auto reopened = OpenStoreAt(db_path());
-  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
-  Store* st = reopened->get();
-  EXPECT_EQ(*ReadFormatVersion(st), kFormatVersion);
+  auto reopened = ReopenFromVersion(3);
+  ASSERT_NE(reopened, nullptr);
+  Store* st = reopened.get();
   auto check = [&] {
     auto u = DecodeUnit(GetOrDie(st, Cf::kUnits, keys::Unit(3, "leased")));
     ASSERT_TRUE(u.ok());
@@ -642,12 +650,9 @@ TEST_F(StoreTest, DamagedVersion2StoreStillMigrates) {
     b.Put(Cf::kLeases, keys::Lease(4, 100, "junk"), "");
     ASSERT_TRUE(store()->Write(b).ok());
   }
-  SetFormatVersion(store(), 2);
-  CloseStore();
-  auto reopened = OpenStoreAt(db_path());
-  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
-  Store* st = reopened->get();
-  EXPECT_EQ(*ReadFormatVersion(st), kFormatVersion);
+  auto reopened = ReopenFromVersion(2);
+  ASSERT_NE(reopened, nullptr);
+  Store* st = reopened.get();
   std::vector<std::string> by_status = {short_key, keys::ByStatus(4, kAvailable, 0, "junk")};
   std::sort(by_status.begin(), by_status.end());
   EXPECT_EQ(Keys(st, Cf::kByStatus), by_status);
