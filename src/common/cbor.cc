@@ -144,18 +144,8 @@ constexpr size_t kMaxReserve = 4096;
 // Length of a string head at `p` (major type 2 or 3 with a 1..8 byte argument), or 0 when the
 // head is incomplete. Used to refuse oversized strings before libcbor waits for their bytes.
 size_t StringHeadLen(const uint8_t* p, size_t n, uint64_t* declared) {
-  const uint8_t ai = p[0] & 0x1f;
-  if (ai < 24) {
-    *declared = ai;
-    return 1;
-  }
-  if (ai > 27) return 1;  // indefinite or reserved: libcbor decides
-  const size_t len = 1u + (1u << (ai - 24));
-  if (n < len) return 0;
-  uint64_t v = 0;
-  for (size_t i = 1; i < len; ++i) v = (v << 8) | p[i];
-  *declared = v;
-  return len;
+  if ((p[0] & 0x1f) > 27) return 1;  // indefinite or reserved: libcbor decides
+  return ReadHeadArgument(p, n, declared);
 }
 
 }  // namespace

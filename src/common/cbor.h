@@ -26,6 +26,26 @@ namespace coordinated {
 // Appends a CBOR head (major type 0..7 and its argument) in shortest form.
 void EncodeHead(uint8_t major, uint64_t arg, std::string* out);
 
+// Reads the argument of the head at `p` (`n` bytes readable): the additional information itself
+// below 24, else the 1, 2, 4 or 8 big-endian bytes after the initial byte. Returns the head's
+// length, or 0 when it is incomplete or its additional information is 28..31 (reserved, or an
+// indefinite length, which has no argument).
+inline size_t ReadHeadArgument(const uint8_t* p, size_t n, uint64_t* arg) {
+  if (n == 0) return 0;
+  const uint8_t ai = p[0] & 0x1f;
+  if (ai < 24) {
+    *arg = ai;
+    return 1;
+  }
+  if (ai > 27) return 0;
+  const size_t len = 1 + (size_t{1} << (ai - 24));
+  if (n < len) return 0;
+  uint64_t v = 0;
+  for (size_t i = 1; i < len; ++i) v = (v << 8) | p[i];
+  *arg = v;
+  return len;
+}
+
 // Appends the encoding of `v` to `*out`.
 void EncodeCbor(const Value& v, std::string* out);
 std::string EncodeCbor(const Value& v);

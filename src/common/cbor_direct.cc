@@ -42,7 +42,7 @@ class Direct {
     const uint8_t major = first >> 5;
     const uint8_t ai = first & 0x1f;
     uint64_t arg;
-    if (!Argument(ai, &arg)) return false;
+    if (!Argument(&arg)) return false;
     if (++items_ > limits_.max_items) return false;
     switch (major) {
       case 0:
@@ -80,20 +80,10 @@ class Direct {
 
   // Reads the head's argument (definite forms only; for major type 7 the simple value or the
   // float's bits) and moves past the head.
-  bool Argument(uint8_t ai, uint64_t* arg) {
-    if (ai < 24) {
-      *arg = ai;
-      ++p_;
-      return true;
-    }
-    if (ai > 27) return false;  // indefinite or reserved
-    const size_t n = size_t{1} << (ai - 24);
-    if (static_cast<size_t>(end_ - p_) < 1 + n) return false;
-    uint64_t v = 0;
-    for (size_t i = 1; i <= n; ++i) v = (v << 8) | p_[i];
-    p_ += 1 + n;
-    *arg = v;
-    return true;
+  bool Argument(uint64_t* arg) {
+    const size_t len = ReadHeadArgument(p_, static_cast<size_t>(end_ - p_), arg);
+    p_ += len;
+    return len > 0;  // 0: incomplete, indefinite or reserved
   }
 
   // An array (`per` 1) or a map (`per` 2) of `n` entries.

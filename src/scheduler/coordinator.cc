@@ -220,7 +220,8 @@ std::vector<IndexEntry> UnitIndexEntries(storage::SpecId id, std::string_view ke
                                          const UnitRecord& u) {
   std::vector<IndexEntry> out;
   out.reserve(3);
-  if (InByStatus(u)) out.push_back({Cf::kByStatus, keys::ByStatus(id, u.status, u.priority, key)});
+  if (storage::InByStatus(u))
+    out.push_back({Cf::kByStatus, keys::ByStatus(id, u.status, u.priority, key)});
   switch (u.status) {
     case storage::kAvailable:
       out.push_back({Cf::kWaiting, keys::Waiting(id, storage::WaitingSince(u), key)});

@@ -14,7 +14,8 @@
 // by_status would be (inverted priority, key), and PENDING units are all in leases. Listing a
 // status in (priority, key) order (Coordinator::VisitByStatus) merges ready with by_status for
 // AVAILABLE, and sorts the lease holders for PENDING (as many as there are leases out). Each
-// claim and finish writes three index entries fewer than with by_status for every unit.
+// claim and finish writes three index entries fewer than with by_status for every unit. The
+// rule is storage::InByStatus (records.h), which the format migration shares.
 #pragma once
 
 #include <string>
@@ -32,12 +33,6 @@ struct IndexEntry {
   std::string key;
   bool operator==(const IndexEntry& o) const { return cf == o.cf && key == o.key; }
 };
-
-// Whether the unit has a by_status entry (see above).
-inline bool InByStatus(const storage::UnitRecord& u) {
-  if (u.status == storage::kPending) return false;
-  return u.status != storage::kAvailable || u.not_before > 0;
-}
 
 std::vector<IndexEntry> UnitIndexEntries(storage::SpecId id, std::string_view key,
                                          const storage::UnitRecord& unit);

@@ -83,7 +83,7 @@ Status NarrowByStatus(Store* store) {
       Status s = store->Get(Cf::kUnits, keys::Unit(d.spec, d.unit_key), &v);
       if (s.ok()) {
         auto u = DecodeUnit(v);
-        drop = u.ok() && u->status == kAvailable && u->not_before <= 0;
+        drop = u.ok() && u->status == kAvailable && !InByStatus(*u);
       } else if (s.code() != Code::kNotFound) {
         return s;
       }

@@ -4,6 +4,7 @@
 
 #include "common/cbor.h"
 #include "common/cbor_direct.h"
+#include "storage/keys.h"
 
 namespace coordinated::storage {
 
@@ -157,23 +158,13 @@ class UnitReader {
 
   bool UInt(uint64_t* v) {  // major type 0, any argument width
     if (p_ == end_ || (*p_ >> 5) != 0) return false;
-    const uint8_t info = *p_++ & 0x1f;
-    if (info < 24) {
-      *v = info;
-      return true;
-    }
-    if (info > 27) return false;
-    const size_t len = size_t{1} << (info - 24);
-    if (static_cast<size_t>(end_ - p_) < len) return false;
-    *v = 0;
-    for (size_t i = 0; i < len; ++i) *v = (*v << 8) | p_[i];
+    const size_t len = ReadHeadArgument(p_, static_cast<size_t>(end_ - p_), v);
     p_ += len;
-    return true;
+    return len > 0;
   }
   bool Double(double* d) {  // fb + 8 bytes, as PutDouble writes every double
     if (end_ - p_ < 9 || *p_ != 0xfb) return false;
-    uint64_t bits = 0;
-    for (int i = 1; i <= 8; ++i) bits = (bits << 8) | p_[i];
+    const uint64_t bits = GetU64(std::string_view(reinterpret_cast<const char*>(p_ + 1), 8));
     std::memcpy(d, &bits, sizeof bits);
     p_ += 9;
     return true;

@@ -70,6 +70,13 @@ struct UnitRecord {
 inline double WaitingSince(const UnitRecord& r) {
   return std::max(r.available_since, r.not_before);
 }
+// Whether the unit has a by_status entry (scheduler/unit_index.h): every unit except a PENDING
+// one (its lease entry lists it) and an AVAILABLE one without a delay (its ready entry is the
+// same key without the status byte).
+inline bool InByStatus(const UnitRecord& r) {
+  if (r.status == kPending) return false;
+  return r.status != kAvailable || r.not_before > 0;
+}
 std::string EncodeUnit(const UnitRecord& r);
 // Reads the layout EncodeUnit writes field by field; any other form (older or longer records,
 // numbers in other encodings, damage) goes through DecodeUnitGeneral, which decodes the CBOR
