@@ -181,6 +181,15 @@ void Coordinator::Txn::Remember(const SpecState& spec, std::string_view key, Uni
   overlay_[{spec.id, std::string(key)}] = std::move(now);
 }
 
+Coordinator::Txn::~Txn() {
+  if (batch_.empty() && touched_.empty() && dep_events_.empty()) return;
+  SPDLOG_WARN("an operation failed after {} changes it did not apply: reloading state",
+              batch_.Count());
+  c_->counters_ = counters_at_start_;
+  Status reload = c_->Load();
+  if (!reload.ok()) SPDLOG_ERROR("reload failed: {}", reload.ToString());
+}
+
 Status Coordinator::Txn::Commit() {
   // Dependency releases and failure cascades join this same write.
   while (!dep_events_.empty()) {
@@ -309,6 +318,14 @@ void Coordinator::PutUnit(Txn& txn, SpecState& spec, std::string_view key, const
   }
   if (before) --spec.stats.counts[before->status];
   if (now) ++spec.stats.counts[now->status];
+  if (spec.pending_order) {
+    if (before && before->status == storage::kPending) {
+      spec.pending_order->erase(ListingPosition(before->priority, key));
+    }
+    if (now && now->status == storage::kPending) {
+      spec.pending_order->insert(ListingPosition(now->priority, key));
+    }
+  }
   txn.Touch(spec);
   // In-memory summaries.
   if (before && IsReady(*before)) {

@@ -21,7 +21,8 @@
 //  * a unit's `blockers` equals its deps_forward edges, each mirrored in deps_reverse, and an
 //    AVAILABLE-or-BLOCKED unit is BLOCKED exactly when blockers > 0 (coordinator_deps.cc).
 // In memory only small per-spec summaries live: settings, counts, the earliest lease deadline
-// and not-before, the best ready priority (a cache), scheduling credit.
+// and not-before, the best ready priority (a cache), scheduling credit, and once PENDING units
+// have been listed, their order (as many entries as there are leases).
 //
 // Thread-safety: not thread-safe. Owned by the sequencer thread; every call happens there.
 #pragma once
@@ -31,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +71,12 @@ struct SpecState {
   std::string ready_floor;
   double credit = 0;        // recent grants minus fair share (scheduling)
   uint64_t last_grant = 0;  // grant sequence number of the last grant
+  // The spec's PENDING units in get_work_units order, each as its listing position (8-byte
+  // inverted priority, then the key). Absent until a listing of PENDING units needs it (built
+  // with one pass over the spec's leases); from then on PutUnit keeps it equal to the stored
+  // PENDING records, so later listings cost a page rather than a pass over every lease. Load
+  // starts every spec without it. (Mutable: a cache that listings, which are const, fill in.)
+  mutable std::optional<std::set<std::string, std::less<>>> pending_order;
 };
 
 // Totals since start-up, for metrics (read on the sequencer thread).
@@ -202,7 +210,8 @@ class Coordinator {
   // `from` until it returns false; a unit's `position` (8-byte inverted priority, then its key)
   // is its place in that order and may be passed as a later `from` ("" starts at the first).
   // Reads from the store's indexes (unit_index.h): by_status, merged with ready for AVAILABLE;
-  // for PENDING the lease holders' records, sorted (a pass over the spec's leases).
+  // for PENDING the spec's in-memory order (SpecState::pending_order; the first such listing
+  // builds it from the lease holders' records). `visit` must not add, remove or reload specs.
   using StatusVisitor = std::function<bool(std::string_view position, std::string_view key)>;
   Status VisitByStatus(const SpecState& spec, int status, std::string_view from,
                        const StatusVisitor& visit) const;
@@ -221,6 +230,8 @@ class Coordinator {
   friend class Txn;
 
   SpecState* Find(const Value& name) const;
+  // Builds spec.pending_order from the spec's leases unless it is already there.
+  Status EnsurePendingOrder(const SpecState& spec) const;
   Status ValidateName(const Value& name, std::string_view what, uint64_t max) const;
   StatusOr<std::optional<storage::UnitRecord>> ReadUnit(const SpecState& spec,
                                                         std::string_view key) const;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <set>
 
 #include "scheduler/coordinator.h"
 #include "scheduler/unit_index.h"
@@ -32,6 +33,7 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
     const std::string prefix = keys::Spec(spec->id);
     const std::string end = keys::PrefixEnd(prefix);
     std::array<uint64_t, 6> counts{};
+    std::set<std::string, std::less<>> pending;  // listing positions of PENDING records
     auto it = store_->NewIterator(Cf::kUnits, prefix, end);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string key(it->key().substr(prefix.size()));
@@ -43,6 +45,7 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
       }
       const UnitRecord& u = *rec;
       ++counts[u.status];
+      if (u.status == storage::kPending) pending.insert(ListingPosition(u.priority, key));
       if (u.status == storage::kPending && u.attempts > 0 &&
           has(Cf::kAttempts, keys::Attempt(spec->id, key, u.attempts))) {
         problems.push_back(
@@ -61,6 +64,12 @@ std::vector<std::string> Coordinator::CheckConsistency() const {
         problems.push_back(fmt::format("spec {}: status {} counter says {}, a scan finds {}", name,
                                        s, spec->stats.counts[s], counts[s]));
       }
+    }
+    // The in-memory order of PENDING units, once built, lists exactly the PENDING records.
+    if (spec->pending_order && *spec->pending_order != pending) {
+      problems.push_back(fmt::format(
+          "spec {}: the in-memory PENDING order holds {} units, the records say {} (or differ)",
+          name, spec->pending_order->size(), pending.size()));
     }
     // Every index entry must point at a unit in the matching state.
     struct IndexCheck {

@@ -2,8 +2,9 @@
 //
 // Collects every change into one WriteBatch, remembers unit records written so far so that later
 // reads in the same operation see them (Read), and on Commit writes the touched specs' counters
-// into the same batch and applies it atomically. If the write fails, the coordinator reloads its
-// in-memory summaries from the store, so memory never disagrees with what is stored.
+// into the same batch and applies it atomically. If the write fails, or the transaction is dropped
+// with changes it never committed, the coordinator reloads its in-memory summaries from the
+// store, so memory never disagrees with what is stored.
 #pragma once
 
 #include <functional>
@@ -22,6 +23,11 @@ namespace coordinated::scheduler {
 class Coordinator::Txn {
  public:
   explicit Txn(Coordinator* c) : c_(c), counters_at_start_(c->counters_) {}
+  // A transaction dropped with changes it never committed (an operation that failed half-way)
+  // has already changed in-memory summaries to match them: they are reloaded from the store.
+  ~Txn();
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
   storage::WriteBatch& batch() { return batch_; }
   void Touch(SpecState& spec) { touched_.insert(&spec); }
   // For a spec being removed by this transaction: its counters must not be written back.

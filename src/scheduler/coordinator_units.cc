@@ -6,11 +6,13 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <unordered_map>
 
 #include "scheduler/coordinator.h"
 #include "scheduler/coordinator_txn.h"
+#include "scheduler/unit_index.h"
 #include "storage/attempts.h"
 #include "storage/keys.h"
 
@@ -253,28 +255,38 @@ StatusOr<std::vector<std::pair<Value, Value>>> Coordinator::GetWorkUnits(const V
   return out;
 }
 
+Status Coordinator::EnsurePendingOrder(const SpecState& spec) const {
+  if (spec.pending_order) return Status::Ok();
+  std::set<std::string, std::less<>> order;
+  const std::string sp = keys::Spec(spec.id);
+  auto it = store_->NewIterator(Cf::kLeases, sp, keys::PrefixEnd(sp));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const storage::DecodedIndexKey d = storage::DecodeIndexKey(it->key());
+    if (!d.valid) continue;  // a damaged store: `check` reports it
+    COORD_ASSIGN_OR_RETURN(auto rec, ReadUnit(spec, d.unit_key));
+    // A lease entry whose unit is not PENDING is damage `check` reports; a unit with two
+    // lease entries is listed once.
+    if (rec && rec->status == storage::kPending) {
+      order.insert(ListingPosition(rec->priority, d.unit_key));
+    }
+  }
+  COORD_RETURN_IF_ERROR(it->status());
+  spec.pending_order = std::move(order);
+  return Status::Ok();
+}
+
 Status Coordinator::VisitByStatus(const SpecState& spec, int status, std::string_view from,
                                   const StatusVisitor& visit) const {
   const std::string sp = keys::Spec(spec.id);
   if (status == storage::kPending) {
-    // Not in by_status: every PENDING unit has a lease entry; order the holders by priority.
-    std::vector<std::string> positions;
-    auto it = store_->NewIterator(Cf::kLeases, sp, keys::PrefixEnd(sp));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      const storage::DecodedIndexKey d = storage::DecodeIndexKey(it->key());
-      if (!d.valid) continue;  // a damaged store: `check` reports it
-      COORD_ASSIGN_OR_RETURN(auto rec, ReadUnit(spec, d.unit_key));
-      if (!rec || rec->status != storage::kPending) continue;
-      std::string pos;
-      storage::PutU64(&pos, storage::InvertedPriority(rec->priority));
-      pos.append(d.unit_key);
-      if (pos >= from) positions.push_back(std::move(pos));
-    }
-    COORD_RETURN_IF_ERROR(it->status());
-    std::sort(positions.begin(), positions.end());
-    // A unit with two lease entries (damage `check` reports) is listed once.
-    positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
-    for (const std::string& pos : positions) {
+    // Not in by_status (every PENDING unit has a lease entry): listed from memory.
+    COORD_RETURN_IF_ERROR(EnsurePendingOrder(spec));
+    const auto& order = *spec.pending_order;
+    // Each step looks the next position up afresh and visits a copy, so a `visit` that changes
+    // units of the spec (and so this order) cannot invalidate the walk.
+    std::string pos;
+    for (auto it = order.lower_bound(from); it != order.end(); it = order.upper_bound(pos)) {
+      pos = *it;
       if (!visit(pos, std::string_view(pos).substr(8))) break;
     }
     return Status::Ok();
@@ -428,6 +440,7 @@ StatusOr<uint64_t> Coordinator::DelWorkUnits(const Value& name, const Value& opt
     }
     spec->stats.counts = {};
     spec->stats.archived = {};
+    if (spec->pending_order) spec->pending_order->clear();
     spec->best_valid = true;
     spec->best_priority.reset();
     spec->next_deadline.reset();

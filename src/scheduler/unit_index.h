@@ -13,9 +13,10 @@
 // by_status leaves out what another index already lists: the ready index is ordered exactly as
 // by_status would be (inverted priority, key), and PENDING units are all in leases. Listing a
 // status in (priority, key) order (Coordinator::VisitByStatus) merges ready with by_status for
-// AVAILABLE, and sorts the lease holders for PENDING (as many as there are leases out). Each
-// claim and finish writes three index entries fewer than with by_status for every unit. The
-// rule is storage::InByStatus (records.h), which the format migration shares.
+// AVAILABLE, and for PENDING walks an in-memory order of the lease holders
+// (SpecState::pending_order). Each claim and finish writes three index entries fewer than with
+// by_status for every unit. The rule is storage::InByStatus (records.h), which the format migration
+// shares.
 #pragma once
 
 #include <string>
@@ -36,6 +37,16 @@ struct IndexEntry {
 
 std::vector<IndexEntry> UnitIndexEntries(storage::SpecId id, std::string_view key,
                                          const storage::UnitRecord& unit);
+
+// A unit's place in get_work_units order within its status: 8-byte inverted priority, then
+// the key (a ready key, or a by_status key, without its spec and status prefix).
+inline std::string ListingPosition(double priority, std::string_view key) {
+  std::string pos;
+  pos.reserve(8 + key.size());
+  storage::PutU64(&pos, storage::InvertedPriority(priority));
+  pos.append(key);
+  return pos;
+}
 
 // The column families that hold only derived unit indexes (rebuildable from unit records).
 inline constexpr storage::Cf kUnitIndexFamilies[] = {

@@ -3,10 +3,9 @@
 // report nothing (per-status counts equal a scan; every record has exactly its index entries),
 // and a second Coordinator that Load()s the same store must rebuild the same summaries.
 //
-// Expected behaviour: PY as described in /work/shared/spec/reference-behavior.md (sections 1.3,
-// 1.4, 1.5, 4) and the contract; the design decisions of the brief (delayed units count as
-// AVAILABLE; max_retries = N fails a unit at its N-th lapsed lease; lease_time outside 1..86400
-// in get_work becomes 300).
+// Expected behaviour: the original Python daemon's, as docs/protocol.md describes it, with this
+// daemon's decisions (delayed units count as AVAILABLE; max_retries = N fails a unit at its N-th
+// lapsed lease; lease_time outside 1..86400 in get_work becomes 300).
 #include "scheduler/coordinator.h"
 
 #include <gtest/gtest.h>
@@ -20,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "scheduler/unit_index.h"
 #include "unit/scheduler/coordinator_fixture.h"
 
 namespace coordtest {
@@ -204,8 +204,9 @@ TEST_F(CoordinatorTest, ControlWorkSpecAndMeta) {
 // Adding, listing, prioritizing, deleting units
 
 // Listing by state reads several indexes (unit_index.h): AVAILABLE merges the ready queue with
-// the delayed units' by_status entries, PENDING sorts the lease holders. The order is the same
-// for each: priority descending, then key ascending; `start` and `limit` apply to it.
+// the delayed units' by_status entries, PENDING walks the spec's in-memory order of the lease
+// holders. The order is the same for each: priority descending, then key ascending; `start` and
+// `limit` apply to it.
 TEST_F(CoordinatorTest, ListingByStateMergesReadyDelayedAndLeasedUnitsInPriorityOrder) {
   Spec("s");
   auto prio = [](double p) { return MapOf({{"priority", D(p)}}); };
@@ -1406,6 +1407,42 @@ TEST_F(CoordinatorTest, ArchiveByAge) {
   ExpectLoadRebuildsSummaries();
 }
 
+// An operation that fails half-way (here on a damaged unit record, after changing another
+// unit) writes nothing; the in-memory summaries it had already changed (counts, the PENDING
+// order) are reloaded, so they still agree with the store.
+TEST_F(CoordinatorTest, OperationFailingHalfWayLeavesNoTraceInMemory) {
+  Spec("s");
+  Add("s", {Item(B("a"), Value::Map(), MapOf({{"priority", D(1)}})), Item(B("b")), Item(B("z"))});
+  EXPECT_EQ(WorkOne("w1"), "a");
+  EXPECT_EQ(ListKeys("s", MapOf({{"state", U(kPending)}})), std::vector<std::string>{"a"});
+  ASSERT_TRUE(State("s").pending_order.has_value());
+  storage::WriteBatch damage;
+  damage.Put(storage::Cf::kUnits, storage::keys::Unit(State("s").id, "z"), "not a unit record");
+  ASSERT_TRUE(store()->Write(damage).ok());
+  // The damaged record is reported (and not counted); the operations below change nothing else.
+  const std::vector<std::string> before = coord_->CheckConsistency();
+  ASSERT_FALSE(before.empty());
+
+  // Raising a's priority (a PENDING unit: its place in the order moves) fails at z.
+  Status s = coord_->PrioritizeWorkUnits(
+      B("s"), MapOf({{"work_unit_keys", Value::Array({B("a"), B("z")})}, {"priority", D(7)}}));
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(coord_->CheckConsistency(), before);
+  EXPECT_EQ(ListKeys("s", MapOf({{"state", U(kPending)}})), std::vector<std::string>{"a"});
+  ASSERT_TRUE(State("s").pending_order.has_value());
+  EXPECT_EQ(*State("s").pending_order,
+            (std::set<std::string, std::less<>>{coordinated::scheduler::ListingPosition(1, "a")}))
+      << "the order still has a at the priority the store holds";
+
+  // Deleting a and b by key (counts drop for each) fails at z.
+  auto n = coord_->DelWorkUnits(
+      B("s"), MapOf({{"work_unit_keys", Value::Array({B("a"), B("b"), B("z")})}}));
+  EXPECT_FALSE(n.ok());
+  EXPECT_EQ(coord_->CheckConsistency(), before);
+  EXPECT_EQ(Counts("s"), (std::map<int, uint64_t>{{kAvailable, 2}, {kPending, 1}}));
+  EXPECT_EQ(StatusCode("s", "a"), kPending);
+}
+
 // =============================================================================================
 // Consistency under random operations, with Load() compared after every step
 
@@ -1484,7 +1521,12 @@ TEST_F(CoordinatorTest, RandomOperationsKeepEveryInvariant) {
                             {"adjustment", D(static_cast<double>(rng() % 3) - 1)}}));
         break;
       case 9:
-        if (rng() % 2) {
+        if (rng() % 3 == 0) {
+          // Builds the spec's in-memory PENDING order; from then on CheckConsistency holds it
+          // to the records after every step.
+          (void)ListKeys(spec, MapOf({{"state", U(kPending)}, {"limit", U(2)}}));
+          EXPECT_TRUE(State(spec).pending_order.has_value()) << last_op;
+        } else if (rng() % 2) {
           (void)coord_->CountWorkUnits(B(spec));
         } else {
           (void)coord_->AddDependentWorkUnits(
