@@ -17,6 +17,7 @@
 
 #include "storage/info_log.h"
 #include "storage/keys.h"
+#include "storage/memtable_rep.h"
 #include "storage/migrations.h"
 
 namespace coordinated::storage {
@@ -197,6 +198,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::shared_ptr<rocksdb::TableFactory> table_factory(rocksdb::NewBlockBasedTableFactory(table));
   const uint64_t write_buffer =
       std::max<uint64_t>(1ull << 20, std::min<uint64_t>(16ull << 20, options.memtable_bytes / 4));
+  const std::shared_ptr<rocksdb::MemTableRepFactory> memtables = NewSkipListMemTableFactory();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const auto& info : kColumnFamilies) {
     rocksdb::ColumnFamilyOptions co;
@@ -204,6 +206,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     co.table_factory = table_factory;
     co.write_buffer_size = write_buffer;
     co.max_write_buffer_number = 3;
+    co.memtable_factory = memtables;  // memtable_rep.h says why not the library's skip list
     if (info.hint_prefix > 0) {
       co.memtable_insert_with_hint_prefix_extractor =
           std::make_shared<HintPrefix>(info.hint_prefix);
