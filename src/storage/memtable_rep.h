@@ -6,7 +6,9 @@
 // dozen or more extra key comparisons per memtable entry, a third of the state thread's
 // instructions). This one follows the same design (RocksDB's InlineSkipList: links stored in
 // front of the entry, per-prefix insert hints that remember where the last insert went) and
-// compares only what placing the entry needs.
+// compares only what placing the entry needs. Where the family is ordered bytewise (every one
+// of the store's; checked against the memtable's comparator when each memtable is made) it
+// orders entries itself, without the comparator's two virtual calls per comparison.
 //
 // Contract (what RocksDB's MemTableRep asks of an implementation):
 //  * one writer at a time (the store turns concurrent memtable writes off); any number of
@@ -18,9 +20,9 @@
 // Thread-safety: as above. Iterators may be used on any thread, one thread each.
 #pragma once
 
-#include <memory>
-
 #include <rocksdb/memtablerep.h>
+
+#include <memory>
 
 namespace coordinated::storage {
 

@@ -61,8 +61,8 @@ std::string Show(const std::string& s) {
 std::string Diff(const KVs& got, const KVs& want) {
   for (size_t i = 0; i < std::min(got.size(), want.size()); ++i) {
     if (got[i] != want[i]) {
-      return "at " + std::to_string(i) + ": got " + Show(got[i].first) + "=" +
-             Show(got[i].second) + ", want " + Show(want[i].first) + "=" + Show(want[i].second);
+      return "at " + std::to_string(i) + ": got " + Show(got[i].first) + "=" + Show(got[i].second) +
+             ", want " + Show(want[i].first) + "=" + Show(want[i].second);
     }
   }
   if (got.size() != want.size()) {
@@ -145,7 +145,8 @@ std::vector<std::string> KeyPool(std::mt19937_64& rng) {
                                 std::string("\xff\0", 2),
                                 std::string(300, 'x'),
                                 std::string(300, 'x') + "y"};
-  static const char kAlphabet[] = {'\0', '\x01', 'a', 'b', '/', 'z', '\x7f', '\x80', '\xfe', '\xff'};
+  static const char kAlphabet[] = {'\0', '\x01', 'a',    'b',    '/',
+                                   'z',  '\x7f', '\x80', '\xfe', '\xff'};
   std::vector<std::string> grown(keys.begin(), keys.end());
   while (keys.size() < 400) {
     std::string k;
@@ -362,8 +363,7 @@ class MemTableRepRandomTest : public MemTableRepTest {
     // Reopening replays the WAL into a new memtable, through the index.
     ASSERT_NO_FATAL_FAILURE(Open());
     db = db_.get();
-    ASSERT_GE(IntProperty("rocksdb.num-entries-active-mem-table"),
-              static_cast<uint64_t>(kOps / 2));
+    ASSERT_GE(IntProperty("rocksdb.num-entries-active-mem-table"), static_cast<uint64_t>(kOps / 2));
     ASSERT_NO_FATAL_FAILURE(ops.Verify("after reopening (WAL replayed)"));
     ASSERT_NO_FATAL_FAILURE(Flush());
     ASSERT_NO_FATAL_FAILURE(ops.Verify("after the final flush"));
@@ -485,11 +485,11 @@ std::string SeqValue(uint64_t i) { return "value-" + std::to_string(i); }
 TEST_F(MemTableRepTest, ConcurrentReadersSeeConsistentPrefixes) {
   ASSERT_NO_FATAL_FAILURE(Open());
   constexpr uint64_t kMaxKeys = 400000;
-  constexpr int kScansPerMode = 6;  // each reader's goal; the writer writes until both reach it
+  constexpr int kScansPerMode = 6;   // each reader's goal; the writer writes until both reach it
   std::atomic<uint64_t> written{0};  // keys 0..written-1 are acknowledged by Put
   std::atomic<int> readers_satisfied{0};
-  std::atomic<bool> stop{false};     // set by the writer when it is done
-  std::string writer_error;  // written by the writer, read after join
+  std::atomic<bool> stop{false};  // set by the writer when it is done
+  std::string writer_error;       // written by the writer, read after join
 
   std::thread writer([&] {
     struct StopOnExit {
@@ -510,7 +510,7 @@ TEST_F(MemTableRepTest, ConcurrentReadersSeeConsistentPrefixes) {
   });
 
   struct ReaderResult {
-    std::string error;  // the first inconsistency seen
+    std::string error;         // the first inconsistency seen
     int scans[3] = {0, 0, 0};  // scans that saw at least one key
     uint64_t longest = 0;
     bool satisfied = false;  // reached kScansPerMode scans in every mode
@@ -540,8 +540,7 @@ TEST_F(MemTableRepTest, ConcurrentReadersSeeConsistentPrefixes) {
           for (uint64_t i = seen; error.empty() && i-- > 0; it->Prev()) {
             if (!it->Valid()) {
               error = "reverse scan ended before " + SeqKey(i);
-            } else if (it->key().ToString() != SeqKey(i) ||
-                       it->value().ToString() != SeqValue(i)) {
+            } else if (it->key().ToString() != SeqKey(i) || it->value().ToString() != SeqValue(i)) {
               error = "reverse scan: got " + Show(it->key().ToString()) + ", want " + SeqKey(i);
             }
           }
@@ -590,11 +589,11 @@ TEST_F(MemTableRepTest, ConcurrentReadersSeeConsistentPrefixes) {
     for (int scans : r.scans) EXPECT_GE(scans, 1);
   }
   const uint64_t total = written.load();
-  std::cout << "wrote " << total << " keys; scans per reader (forward, reverse, tailing): "
-            << results[0].scans[0] << "/" << results[0].scans[1] << "/" << results[0].scans[2]
-            << ", " << results[1].scans[0] << "/" << results[1].scans[1] << "/"
-            << results[1].scans[2] << "; longest prefix " << results[0].longest << ", "
-            << results[1].longest << "\n";
+  std::cout << "wrote " << total
+            << " keys; scans per reader (forward, reverse, tailing): " << results[0].scans[0] << "/"
+            << results[0].scans[1] << "/" << results[0].scans[2] << ", " << results[1].scans[0]
+            << "/" << results[1].scans[1] << "/" << results[1].scans[2] << "; longest prefix "
+            << results[0].longest << ", " << results[1].longest << "\n";
   // Afterwards everything is there, in order.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   uint64_t n = 0;
