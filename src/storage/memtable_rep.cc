@@ -211,35 +211,14 @@ class SkipListRep : public rocksdb::MemTableRep {
 
   // The first node whose key is >= key (nullptr: none).
   Node* FindGreaterOrEqual(const char* key) const {
-    Node* x = head_;
-    int level = max_height_.load(std::memory_order_relaxed) - 1;
-    Node* last_bigger = nullptr;  // a node known to be >= key (not compared twice)
-    while (true) {
-      Node* next = x->Next(level);
-      if (next != last_bigger && next != nullptr && Compare(next->Key(), key) < 0) {
-        x = next;
-      } else {
-        if (level == 0) return next;
-        last_bigger = next;
-        --level;
-      }
-    }
+    Node* before = nullptr;
+    return FindBracket(key, &before);
   }
   // The last node whose key is < key (head_: none).
   Node* FindLessThan(const char* key) const {
-    Node* x = head_;
-    int level = max_height_.load(std::memory_order_relaxed) - 1;
-    Node* last_bigger = nullptr;
-    while (true) {
-      Node* next = x->Next(level);
-      if (next != last_bigger && next != nullptr && Compare(next->Key(), key) < 0) {
-        x = next;
-      } else {
-        if (level == 0) return x;
-        last_bigger = next;
-        --level;
-      }
-    }
+    Node* before = nullptr;
+    (void)FindBracket(key, &before);
+    return before;
   }
   // The last node (head_: the list is empty).
   Node* FindLast() const {
@@ -301,6 +280,27 @@ class SkipListRep : public rocksdb::MemTableRep {
     rnd_ ^= rnd_ >> 17;
     rnd_ ^= rnd_ << 5;
     return rnd_;
+  }
+
+  // Walks down from the head to the pair of level-0 neighbours around key: returns the first
+  // node >= key (nullptr: none) and sets *before to the last node < key (head_: none).
+  Node* FindBracket(const char* key, Node** before) const {
+    Node* x = head_;
+    int level = max_height_.load(std::memory_order_relaxed) - 1;
+    Node* last_bigger = nullptr;  // a node known to be >= key (not compared twice)
+    while (true) {
+      Node* next = x->Next(level);
+      if (next != last_bigger && next != nullptr && Compare(next->Key(), key) < 0) {
+        x = next;
+      } else {
+        if (level == 0) {
+          *before = x;
+          return next;
+        }
+        last_bigger = next;
+        --level;
+      }
+    }
   }
 
   bool KeyIsAfterNode(const char* key, Node* n) const {
