@@ -340,6 +340,9 @@ std::vector<StatusOr<std::pair<bool, std::string>>> Coordinator::UpdateWorkUnits
   // Calls applied in the open transaction, answered once it commits.
   std::vector<size_t> open;
   std::optional<Txn> txn;
+  // A failed write reloads the coordinator's state (Txn::Commit), which frees every SpecState
+  // the plans point at: the calls after it are answered with that failure, untouched.
+  Status failed = reaped;
   auto commit = [&] {
     if (!txn) return;
     Status s = txn->Commit();
@@ -347,13 +350,14 @@ std::vector<StatusOr<std::pair<bool, std::string>>> Coordinator::UpdateWorkUnits
       // Calls answered (false, message) changed nothing; the others' changes are lost.
       if (!s.ok() && results[i]->ok() && results[i]->value().first) results[i] = Result(s);
     }
+    if (!s.ok()) failed = s;
     open.clear();
     txn.reset();
   };
   for (size_t i = 0; i < updates.size(); ++i) {
     if (results[i]) continue;
-    if (!reaped.ok()) {
-      results[i] = Result(reaped);
+    if (!failed.ok()) {
+      results[i] = Result(failed);
       continue;
     }
     const UpdatePlan& plan = plans[i];
@@ -361,12 +365,19 @@ std::vector<StatusOr<std::pair<bool, std::string>>> Coordinator::UpdateWorkUnits
     // alone, this call would see it expired first, so it is reaped in a write of its own.
     const bool due = (plan.spec->next_deadline && *plan.spec->next_deadline <= now) ||
                      (plan.spec->next_due && *plan.spec->next_due <= now);
-    if (txn && (due || has_dependencies_ || txn->Changed(*plan.spec, *plan.key))) commit();
+    if (txn && (due || has_dependencies_ || txn->Changed(*plan.spec, *plan.key))) {
+      commit();
+      if (!failed.ok()) {
+        results[i] = Result(failed);
+        continue;
+      }
+    }
     if (due) {
       Txn reap(this);
       Reap(reap, *plan.spec, now);
       if (Status s = reap.Commit(); !s.ok()) {
         results[i] = Result(s);
+        failed = s;
         continue;
       }
     }

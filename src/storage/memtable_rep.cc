@@ -80,16 +80,6 @@ void KeepIteratorMemory(void* p) {
   tl_kept->push_back(p);
 }
 
-// The memtable form (length-prefixed internal key) of a lookup key. LookupKey's definition is
-// internal to RocksDB; its first member has always been the pointer to that form (the layout
-// LevelDB introduced). The memtable tests read every key back through Get, so a library whose
-// layout differed would fail them.
-const char* MemtableKey(const rocksdb::LookupKey& k) {
-  const char* start = nullptr;
-  std::memcpy(&start, static_cast<const void*>(&k), sizeof start);
-  return start;
-}
-
 // RocksDB's memtable entry: the internal key's length (varint32), the internal key (the user
 // key, then 8 bytes little-endian: sequence number << 8 | value type), then the value.
 const char* DecodeLength(const char* p, uint32_t* len) {
@@ -127,6 +117,24 @@ int CompareBytewiseEntries(const char* a, const char* b) {
   const uint64_t bs = DecodeTag(b + bu) >> 8;
   if (as == bs) return 0;
   return as > bs ? -1 : 1;
+}
+
+// The memtable form (length-prefixed internal key) of a lookup key, or nullptr. LookupKey's
+// definition is internal to RocksDB; it has always begun with three pointers: to that form, to
+// the internal key inside it, and past its end (the layout LevelDB introduced). They are checked
+// against each other, so a library laid out otherwise gets nullptr, not a wrong key.
+const char* MemtableKey(const rocksdb::LookupKey& k) {
+  const char* words[3] = {nullptr, nullptr, nullptr};
+  std::memcpy(words, static_cast<const void*>(&k), sizeof words);
+  if (words[0] == nullptr || words[1] <= words[0] || words[1] - words[0] > 5 ||
+      words[2] < words[1]) {
+    return nullptr;
+  }
+  uint32_t len = 0;
+  if (DecodeLength(words[0], &len) != words[1] || static_cast<size_t>(words[2] - words[1]) != len) {
+    return nullptr;
+  }
+  return words[0];
 }
 
 // True when `cmp` orders entries as CompareBytewiseEntries does, judged on entries whose user
@@ -194,12 +202,17 @@ class SkipListRep : public rocksdb::MemTableRep {
     return x != nullptr && Compare(key, x->Key()) == 0;
   }
 
-  // Point lookups walk the list directly. (The library's default makes an iterator per call
-  // and never frees it.)
+  // Point lookups walk the list directly. (The library's default, taken only should the lookup
+  // key not be readable, makes an iterator per call and never frees it.)
   void Get(const rocksdb::LookupKey& k, void* callback_args,
            bool (*callback_func)(void* arg, const char* entry)) override {
-    for (Node* x = FindGreaterOrEqual(MemtableKey(k));
-         x != nullptr && callback_func(callback_args, x->Key()); x = x->Next(0)) {
+    const char* key = MemtableKey(k);
+    if (key == nullptr) {
+      MemTableRep::Get(k, callback_args, callback_func);
+      return;
+    }
+    for (Node* x = FindGreaterOrEqual(key); x != nullptr && callback_func(callback_args, x->Key());
+         x = x->Next(0)) {
     }
   }
 

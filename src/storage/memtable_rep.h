@@ -16,7 +16,11 @@
 //    published with release stores after the entry is filled in);
 //  * entries are never removed or changed; all memory comes from the memtable's arena
 //    (MemTableRep::Allocate), so the memtable's memory accounting covers it;
-//  * Insert returns false (and inserts nothing) for an entry equal to one already present.
+//  * Insert returns false (and inserts nothing) for an entry equal to one already present;
+//  * range deletions go to the library's own index, and the library shares a memtable's insert
+//    hints between the two: a hint (one of our splices) must never reach the library's index,
+//    which Store::Write ensures by refusing range deletions that start inside a hint prefix
+//    (CfInfo::hint_prefix).
 // Thread-safety: as above. Iterators may be used on any thread, one thread each.
 #pragma once
 

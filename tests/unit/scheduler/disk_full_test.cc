@@ -135,6 +135,28 @@ TEST_F(DiskFullTest, RocksDbsOwnRecoveryAlsoResumesWrites) {
   ExpectConsistent("after recovery");
 }
 
+// Batched update_work_unit calls commit between calls when they touch the same unit: when such
+// a write fails, the coordinator reloads its state, and the calls after it are answered with
+// the failure without touching what the reload replaced (under AddressSanitizer this read freed
+// memory before).
+TEST_F(DiskFullTest, BatchedUpdatesAfterAFailedWriteAreAnsweredWithTheFailure) {
+  db_.faults()->SetFreeSpaceUnknown(true);
+  db_.faults()->SetSpaceLimit(0);
+  const Value name = B("s");
+  const Value a = B("a");
+  const Value renew = coordinated::MapOf({{"lease_time", U(100)}});
+  const Value finish = coordinated::MapOf({{"status", U(storage::kFinished)}});
+  auto results =
+      coord_->UpdateWorkUnits({{&name, &a, &renew}, {&name, &a, &finish}, {&name, &a, &renew}});
+  ASSERT_EQ(results.size(), 3u);
+  for (const auto& r : results) {
+    EXPECT_EQ(r.status().code(), Code::kResourceExhausted) << r.status().ToString();
+  }
+  db_.faults()->ClearSpaceLimit();
+  EXPECT_EQ(StatusCode("a"), storage::kPending);
+  ExpectConsistent("after the failed batch");
+}
+
 // Totals since start-up (metrics) count transitions that were written: a write that fails for
 // lack of space must not count.
 TEST_F(DiskFullTest, CountersDoNotCountAFailedWrite) {
