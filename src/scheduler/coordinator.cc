@@ -185,6 +185,14 @@ Coordinator::Txn::~Txn() {
   if (batch_.empty() && touched_.empty() && dep_events_.empty()) return;
   SPDLOG_WARN("an operation failed after {} changes it did not apply: reloading state",
               batch_.Count());
+  Discard();
+}
+
+void Coordinator::Txn::Discard() {
+  batch_.Clear();
+  touched_.clear();
+  overlay_.clear();
+  dep_events_.clear();
   c_->counters_ = counters_at_start_;
   Status reload = c_->Load();
   if (!reload.ok()) SPDLOG_ERROR("reload failed: {}", reload.ToString());
@@ -197,13 +205,7 @@ Status Coordinator::Txn::Commit() {
     dep_events_.pop_back();
     Status s = c_->ApplyDependencyEvent(*this, *e.spec, e.key, static_cast<int>(e.event));
     if (!s.ok()) {
-      batch_.Clear();
-      touched_.clear();
-      overlay_.clear();
-      dep_events_.clear();
-      c_->counters_ = counters_at_start_;
-      Status reload = c_->Load();
-      if (!reload.ok()) SPDLOG_ERROR("reload failed: {}", reload.ToString());
+      Discard();
       return s;
     }
   }
@@ -216,9 +218,7 @@ Status Coordinator::Txn::Commit() {
   overlay_.clear();
   if (!s.ok()) {
     SPDLOG_ERROR("write failed, reloading state from the store: {}", s.ToString());
-    c_->counters_ = counters_at_start_;
-    Status reload = c_->Load();
-    if (!reload.ok()) SPDLOG_ERROR("reload failed: {}", reload.ToString());
+    Discard();
   }
   return s;
 }

@@ -75,6 +75,10 @@ class Coordinator::Txn {
     DepEvent event;
   };
   std::vector<Event> dep_events_;
+
+  // Drops every uncommitted change and reloads the coordinator's in-memory state (and its
+  // since-start-up counters) from the store.
+  void Discard();
 };
 
 }  // namespace coordinated::scheduler

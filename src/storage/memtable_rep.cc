@@ -259,14 +259,17 @@ class SkipListRep : public rocksdb::MemTableRep {
   }
 
  private:
-  // Node memory from the memtable's arena (unaligned there: aligned here).
+  // `bytes` of the memtable's arena (which hands out unaligned memory) at `align`.
+  char* AllocateAligned(size_t bytes, size_t align) {
+    char* raw = nullptr;
+    MemTableRep::Allocate(bytes + align - 1, &raw);
+    const uintptr_t p = (reinterpret_cast<uintptr_t>(raw) + align - 1) & ~(uintptr_t{align} - 1);
+    return reinterpret_cast<char*>(p);
+  }
+
   Node* NewNode(int height, size_t key_len) {
     const size_t links = sizeof(std::atomic<Node*>) * static_cast<size_t>(height);
-    char* raw = nullptr;
-    MemTableRep::Allocate(links + key_len + alignof(std::atomic<Node*>) - 1, &raw);
-    auto p = reinterpret_cast<uintptr_t>(raw);
-    p = (p + alignof(std::atomic<Node*>) - 1) & ~(uintptr_t{alignof(std::atomic<Node*>)} - 1);
-    char* base = reinterpret_cast<char*>(p);
+    char* base = AllocateAligned(links + key_len, alignof(std::atomic<Node*>));
     for (int i = 0; i < height; ++i) {
       new (base + sizeof(std::atomic<Node*>) * static_cast<size_t>(i)) std::atomic<Node*>(nullptr);
     }
@@ -274,11 +277,7 @@ class SkipListRep : public rocksdb::MemTableRep {
   }
 
   Splice* NewSplice() {
-    char* raw = nullptr;
-    MemTableRep::Allocate(sizeof(Splice) + alignof(Splice) - 1, &raw);
-    auto p = reinterpret_cast<uintptr_t>(raw);
-    p = (p + alignof(Splice) - 1) & ~(uintptr_t{alignof(Splice)} - 1);
-    auto* s = new (reinterpret_cast<void*>(p)) Splice;
+    auto* s = new (AllocateAligned(sizeof(Splice), alignof(Splice))) Splice;
     s->height = 0;
     return s;
   }
