@@ -24,3 +24,5 @@ run_bench("mixed w=2 .*: [0-9]+ ops/s.* renew p50=" mixed --workers 2 --duration
 run_bench("restart sync=on .* restart=[0-9.]+s" restart --backlog 1000)
 run_bench("do w=1 k=1 sync=off specs=1 payload=100 backlog=10000: [0-9]+ cycles/s"
           matrix --duration 0.2 --only "do w=1 k=1" --only sync=off --no-floor)
+run_bench("do w=2 k=1 sync=off specs=1 payload=100 backlog=1000 settled: [0-9]+ cycles/s.* settle=[0-9]+s"
+          do --workers 2 --batch 1 --duration 0.3 --backlog 1000 --sync off --settle)

@@ -40,6 +40,7 @@ struct Config {
   uint64_t block_cache_bytes = 64ull << 20;  // RocksDB block cache shared by every family
   uint64_t write_cache_bytes = 16ull << 20;  // recently written leased records (write_cache.h)
   uint64_t memtable_bytes = 64ull << 20;     // all memtables together
+  double idle_flush_seconds = 2;  // flush memtables after this long without writes; 0 = never
   // limits
   uint64_t max_frame_bytes = 64ull << 20;
   uint64_t max_depth = 64;

@@ -276,6 +276,12 @@ std::vector<ConfigRow> BuildRows() {
               &Config::memtable_bytes, 4 << 20, kInt64Max,
               "Budget for all RocksDB memtables together, in bytes (>= 4 MiB): past it the "
               "largest is flushed to disk. Default: 67108864 (64 MiB)"),
+      DoubleRow("storage.idle_flush_seconds", "COORDINATED_STORAGE_IDLE_FLUSH_SECONDS",
+                &Config::idle_flush_seconds, kNonNegativeSeconds,
+                "After this many seconds without a write, memtables holding 10,000 entries or "
+                "more are flushed to table files, so the flush and the compactions it leads to run "
+                "while the daemon is idle instead of under the next burst of work, and a "
+                "restart replays less log. 0 never flushes early. Default: 2"),
       UIntRow("storage.write_cache_bytes", "COORDINATED_STORAGE_WRITE_CACHE_BYTES",
               &Config::write_cache_bytes, 0, kInt64Max,
               "Cache of the unit records written for leased work, which the finish, fail or "

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -34,6 +35,7 @@
 #include "scheduler/coordinator.h"
 #include "scheduler/sequencer.h"
 #include "storage/disk_space.h"
+#include "storage/idle_flush.h"
 #include "storage/store.h"
 
 namespace coordinated::daemon {
@@ -325,6 +327,31 @@ int Run(int argc, char** argv) {
     });
   };
   if (cfg.min_free_bytes > 0) arm_disk_timer();
+  // Flushes the memtables once the store has gone quiet (storage/idle_flush.h).
+  boost::asio::steady_timer flush_timer(io);
+  storage::IdleFlushPolicy idle_flush(cfg.idle_flush_seconds);
+  const auto flush_period =
+      std::chrono::duration<double>(std::clamp(cfg.idle_flush_seconds / 2, 0.05, 1.0));
+  std::function<void()> arm_flush_timer = [&] {
+    flush_timer.expires_after(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(flush_period));
+    flush_timer.async_wait([&](boost::system::error_code ec2) {
+      if (ec2) return;
+      const double now =
+          std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+              .count();
+      if (idle_flush.ShouldFlush((*store)->writes(), now)) {
+        auto n = (*store)->FlushMemtables(storage::kIdleFlushMinEntries, /*wait=*/false);
+        if (!n.ok()) {
+          spdlog::warn("idle flush: {}", n.status().ToString());
+        } else if (*n > 0) {
+          spdlog::debug("idle flush: {} column families", *n);
+        }
+      }
+      arm_flush_timer();
+    });
+  };
+  if (cfg.idle_flush_seconds > 0) arm_flush_timer();
   http_api.SetBackend(&coordinator, &sequencer, &server);
   const std::string bound = cfg.host + ":" + std::to_string(server.bound_port());
   spdlog::info(

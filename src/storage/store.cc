@@ -63,6 +63,7 @@ constexpr std::chrono::seconds kNoSpaceRecoveryWait{15};
 struct Store::Rep {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by CfIndex
+  bool direct_batches = false;  // see WriteBatch::Rep and BatchAccess::DirectBatchesMatch
   rocksdb::ColumnFamilyHandle* h(Cf cf) const { return handles[CfIndex(cf)]; }
   ~Rep() {
     if (db) {
@@ -75,26 +76,62 @@ struct Store::Rep {
 };
 
 struct WriteBatch::Rep {
-  // Column family handles are bound when the batch is written (see Store::Write). The keys and
-  // values of all operations are appended to one buffer, so recording an operation allocates
+  // The operations are recorded twice, cheaply: `bytes` is already a RocksDB write batch in the
+  // library's own persistent format (the write-ahead log's record format: a 12-byte header of
+  // sequence number and count, then per operation a type tag, the family id unless it is the
+  // default family, and length-prefixed key and value), with each family's table index as its
+  // id; `ops` locates each operation's key and value in it. Store::Write hands `bytes` to
+  // RocksDB as it is when the store's family ids are their table indexes and the library
+  // encodes a sample batch byte for byte the same way (both checked when the store opens);
+  // otherwise it replays `ops` through the library's API. Recording an operation allocates
   // nothing once the buffer and the vector have grown to the batch's size.
   struct Op {
     enum Kind : uint8_t { kPut, kDelete, kDeleteRange } kind;
     Cf cf;
     bool read_soon;
     uint32_t a_len, b_len;
-    size_t offset;  // of a in bytes; b follows it
+    size_t a_offset, b_offset;  // in bytes
   };
+  static constexpr size_t kHeader = 12;  // sequence (8 bytes), count (4)
   std::vector<Op> ops;
-  std::string bytes;
-  void Add(Op::Kind kind, Cf cf, std::string_view a, std::string_view b, bool read_soon = false) {
-    ops.push_back({kind, cf, read_soon, static_cast<uint32_t>(a.size()),
-                   static_cast<uint32_t>(b.size()), bytes.size()});
-    bytes.append(a);
-    bytes.append(b);
+  std::string bytes = std::string(kHeader, '\0');
+
+  // RocksDB's record type tags (db/dbformat.h), for the default family and for the others.
+  static constexpr char kTag[3][2] = {{0x1, 0x5}, {0x0, 0x4}, {0xF, 0xE}};
+  static void PutVarint32(std::string* out, uint32_t v) {
+    char buf[5];
+    size_t n = 0;
+    while (v >= 0x80) {
+      buf[n++] = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    buf[n++] = static_cast<char>(v);
+    out->append(buf, n);
   }
-  std::string_view a(const Op& op) const { return {bytes.data() + op.offset, op.a_len}; }
-  std::string_view b(const Op& op) const { return {bytes.data() + op.offset + op.a_len, op.b_len}; }
+  void Add(Op::Kind kind, Cf cf, std::string_view a, std::string_view b, bool read_soon = false) {
+    const uint32_t id = static_cast<uint32_t>(CfIndex(cf));
+    bytes.push_back(kTag[kind][id == 0 ? 0 : 1]);
+    if (id != 0) PutVarint32(&bytes, id);
+    PutVarint32(&bytes, static_cast<uint32_t>(a.size()));
+    const size_t a_offset = bytes.size();
+    bytes.append(a);
+    size_t b_offset = bytes.size();
+    if (kind != Op::kDelete) {
+      PutVarint32(&bytes, static_cast<uint32_t>(b.size()));
+      b_offset = bytes.size();
+      bytes.append(b);
+    }
+    ops.push_back({kind, cf, read_soon, static_cast<uint32_t>(a.size()),
+                   static_cast<uint32_t>(b.size()), a_offset, b_offset});
+  }
+  // `bytes` with the header's count filled in.
+  const std::string& Encoded() {
+    const auto n = static_cast<uint32_t>(ops.size());
+    for (int i = 0; i < 4; ++i) bytes[8 + i] = static_cast<char>(n >> (8 * i));  // little endian
+    return bytes;
+  }
+  std::string_view a(const Op& op) const { return {bytes.data() + op.a_offset, op.a_len}; }
+  std::string_view b(const Op& op) const { return {bytes.data() + op.b_offset, op.b_len}; }
 };
 
 WriteBatch::WriteBatch() : rep_(std::make_unique<Rep>()) {}
@@ -110,7 +147,59 @@ void WriteBatch::DeleteRange(Cf cf, std::string_view begin, std::string_view end
 size_t WriteBatch::Count() const { return rep_->ops.size(); }
 void WriteBatch::Clear() {
   rep_->ops.clear();
-  rep_->bytes.clear();
+  rep_->bytes.resize(Rep::kHeader);
+}
+
+// The two ways a WriteBatch reaches RocksDB, and the check that picks one (WriteBatch::Rep).
+struct BatchAccess {
+  // Through the library's API: for stores whose family ids are not their table indexes.
+  static Status EncodeThroughLibrary(const WriteBatch::Rep& rep,
+                                     const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                                     rocksdb::WriteBatch* wb);
+  // True when WriteBatch's own encoding may be handed to RocksDB: every family's id is its
+  // table index, and a sample batch touching the default family and others (puts, deletes and
+  // range deletions, lengths past one varint byte) comes out byte for byte as the library
+  // encodes it.
+  static bool DirectBatchesMatch(const std::vector<rocksdb::ColumnFamilyHandle*>& handles);
+};
+
+Status BatchAccess::EncodeThroughLibrary(const WriteBatch::Rep& rep,
+                                         const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                                         rocksdb::WriteBatch* wb) {
+  for (const auto& op : rep.ops) {
+    auto* h = handles[CfIndex(op.cf)];
+    rocksdb::Status s;
+    switch (op.kind) {
+      case WriteBatch::Rep::Op::kPut:
+        s = wb->Put(h, S(rep.a(op)), S(rep.b(op)));
+        break;
+      case WriteBatch::Rep::Op::kDelete:
+        s = wb->Delete(h, S(rep.a(op)));
+        break;
+      case WriteBatch::Rep::Op::kDeleteRange:
+        s = wb->DeleteRange(h, S(rep.a(op)), S(rep.b(op)));
+        break;
+    }
+    if (!s.ok()) return FromRocks(s, "batch");
+  }
+  return Status::Ok();
+}
+
+bool BatchAccess::DirectBatchesMatch(const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+  for (size_t i = 0; i < handles.size(); ++i) {
+    if (!handles[i] || handles[i]->GetID() != i) return false;
+  }
+  WriteBatch sample;
+  const std::string long_value(300, 'v');
+  sample.Put(Cf::kMeta, "m", long_value);
+  sample.Delete(Cf::kMeta, "m2");
+  sample.DeleteRange(Cf::kMeta, "a", "b");
+  sample.Put(Cf::kWaiting, "k", "");
+  sample.Delete(Cf::kUnits, std::string(200, 'k'));
+  sample.DeleteRange(Cf::kAttempts, "c", "d");
+  rocksdb::WriteBatch library;
+  if (!EncodeThroughLibrary(*sample.rep_, handles, &library).ok()) return false;
+  return library.Data() == sample.rep_->Encoded();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,6 +340,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   }
   if (!s.ok()) return FromRocks(s, "cannot open store at " + options.path);
   store->rep_->db.reset(db);
+  store->rep_->direct_batches =
+      !options.library_batches && BatchAccess::DirectBatchesMatch(store->rep_->handles);
   if (!options.read_only) {
     COORD_RETURN_IF_ERROR(RunMigrations(store.get()));
     COORD_RETURN_IF_ERROR(store->Sync());
@@ -323,7 +414,7 @@ Status Store::Write(WriteBatch& batch) {
   if (batch.empty()) return Status::Ok();
   // RocksDB refuses an empty or inverted range only after applying earlier operations of the
   // batch: check first, so an error always means nothing was applied.
-  const WriteBatch::Rep& rep = *batch.rep_;
+  WriteBatch::Rep& rep = *batch.rep_;
   for (const auto& op : rep.ops) {
     if (op.kind == WriteBatch::Rep::Op::kDeleteRange && !(rep.a(op) < rep.b(op))) {
       return Status::InvalidArgument("delete range with an end not after its start");
@@ -336,23 +427,10 @@ Status Store::Write(WriteBatch& batch) {
     }
     if (!rep_->h(op.cf)) return Status::FailedPrecondition("column family missing (read-only)");
   }
-  // Each record adds a tag, a column family id and two length varints: 16 bytes covers them.
-  rocksdb::WriteBatch wb(rep.bytes.size() + 16 * rep.ops.size() + 12);
-  for (const auto& op : rep.ops) {
-    auto* h = rep_->h(op.cf);
-    rocksdb::Status s;
-    switch (op.kind) {
-      case WriteBatch::Rep::Op::kPut:
-        s = wb.Put(h, S(rep.a(op)), S(rep.b(op)));
-        break;
-      case WriteBatch::Rep::Op::kDelete:
-        s = wb.Delete(h, S(rep.a(op)));
-        break;
-      case WriteBatch::Rep::Op::kDeleteRange:
-        s = wb.DeleteRange(h, S(rep.a(op)), S(rep.b(op)));
-        break;
-    }
-    if (!s.ok()) return FromRocks(s, "batch");
+  rocksdb::WriteBatch wb =
+      rep_->direct_batches ? rocksdb::WriteBatch(rep.Encoded()) : rocksdb::WriteBatch();
+  if (!rep_->direct_batches) {
+    COORD_RETURN_IF_ERROR(BatchAccess::EncodeThroughLibrary(rep, rep_->handles, &wb));
   }
   if (faulty_.load()) {
     std::lock_guard<std::mutex> lock(fault_mu_);
@@ -385,6 +463,7 @@ Status Store::Write(WriteBatch& batch) {
     return FromRocks(s, "write");
   }
   dirty_.store(true);  // after the write: a Sync that sees it covers the write
+  writes_.fetch_add(1, std::memory_order_relaxed);
   if (write_cache_->enabled()) {
     for (const auto& op : rep.ops) {
       if (!kColumnFamilies[CfIndex(op.cf)].cache_writes) continue;
@@ -464,6 +543,29 @@ uint64_t Store::ApproximateSize() const {
     if (h && rep_->db->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) total += v;
   }
   return total;
+}
+
+bool Store::direct_batches() const { return rep_->direct_batches; }
+
+StatusOr<int> Store::FlushMemtables(uint64_t min_entries, bool wait) {
+  if (options_.read_only || faulty_.load()) return 0;
+  std::vector<rocksdb::ColumnFamilyHandle*> full;
+  uint64_t total = 0;
+  for (auto* h : rep_->handles) {
+    uint64_t entries = 0;
+    if (h && rep_->db->GetIntProperty(h, "rocksdb.num-entries-active-mem-table", &entries) &&
+        entries > 0) {
+      total += entries;
+      full.push_back(h);
+    }
+  }
+  if (full.empty() || total < min_entries) return 0;
+  rocksdb::FlushOptions fo;
+  fo.wait = wait;
+  fo.allow_write_stall = true;  // never wait for room: this flush makes room
+  auto s = rep_->db->Flush(fo, full);
+  if (!s.ok()) return FromRocks(s, "flush");
+  return static_cast<int>(full.size());
 }
 
 }  // namespace coordinated::storage

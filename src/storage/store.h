@@ -47,6 +47,9 @@ struct StoreOptions {
   // Budget of the cache of recently written unit records (storage.write_cache_bytes,
   // see write_cache.h); 0 = no cache.
   uint64_t write_cache_bytes = 16ull << 20;
+  // Encode every batch through RocksDB's API even where WriteBatch's own encoding would be
+  // accepted (tests compare the two paths).
+  bool library_batches = false;
   // The RocksDB environment (file system, threads); null = the default. Tests pass one whose
   // file system injects faults. Not owned; must outlive the store.
   rocksdb::Env* env = nullptr;
@@ -70,6 +73,7 @@ class WriteBatch {
 
  private:
   friend class Store;
+  friend struct BatchAccess;  // store.cc
   struct Rep;
   std::unique_ptr<Rep> rep_;
 };
@@ -127,6 +131,19 @@ class Store {
   double max_sync_seconds() const { return max_sync_seconds_.load(); }
   // Approximate bytes in SST files (the write-ahead log is not counted), for metrics.
   uint64_t ApproximateSize() const;
+  // True when batches reach RocksDB in WriteBatch's own encoding (see WriteBatch::Rep in
+  // store.cc), false when they are re-encoded through the library's API.
+  bool direct_batches() const;
+  // Batches applied so far. It only grows, so an unchanged figure means nothing was written.
+  uint64_t writes() const { return writes_.load(std::memory_order_relaxed); }
+  // When the memtables of all families together hold at least `min_entries` entries, asks
+  // RocksDB to flush every family whose memtable is not empty, in the background unless `wait`.
+  // (Entries, not bytes: a memtable's memory figure counts its arena's reserved blocks.) Returns
+  // how many families were asked: 0 below the threshold, for a read-only store, and while the
+  // store is out of space or failed (RocksDB's own recovery flushes then). Meant for a store
+  // that has gone idle (storage.idle_flush_seconds, idle_flush.h): the flush and the compactions
+  // it leads to then run while nothing else does, and a restart replays less log.
+  StatusOr<int> FlushMemtables(uint64_t min_entries, bool wait);
 
  private:
   struct Rep;
@@ -142,6 +159,7 @@ class Store {
   bool no_space_ = false;  // guarded by fault_mu_: a write ran out of space; resume first
   Status failed_;          // guarded by fault_mu_: a log write or sync failed; final
   std::atomic<uint64_t> syncs_{0};
+  std::atomic<uint64_t> writes_{0};
   std::atomic<double> sync_seconds_{0};
   std::atomic<double> max_sync_seconds_{0};
 };

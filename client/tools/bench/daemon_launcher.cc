@@ -1,6 +1,7 @@
 #include "daemon_launcher.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -159,6 +160,44 @@ RssSampler::~RssSampler() { Stop(); }
 void RssSampler::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+}
+
+std::optional<double> CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return std::nullopt;
+  // "pid (comm) state ..." where comm may hold spaces: fields count from after the ')'.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {  // field 3 is the state
+    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  if (!fields) return std::nullopt;
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+coordinated::StatusOr<double> WaitUntilIdle(const DaemonProcess& daemon, double max_seconds) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  int quiet = 0;
+  auto last = CpuSeconds(daemon.pid());
+  while (quiet < 2) {
+    if (!last) return coordinated::Status::Unavailable("the daemon is gone");
+    if (elapsed() >= max_seconds) {
+      return coordinated::Status::Unavailable(
+          fmt::format("the daemon was still busy after {:.0f} s", max_seconds));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto now = CpuSeconds(daemon.pid());
+    quiet = now && *now - *last < 0.02 ? quiet + 1 : 0;
+    last = now;
+  }
+  return elapsed();
 }
 
 uint64_t DiskUsageBytes(const std::string& dir) {

@@ -87,6 +87,14 @@ class RssSampler {
   std::thread thread_;
 };
 
+// CPU seconds (user + system) the process has used so far; nullopt once it is gone.
+std::optional<double> CpuSeconds(pid_t pid);
+
+// Waits until the daemon uses less than 2% of a core over each of two consecutive one-second
+// windows (its flushes and compactions done), for at most `max_seconds`. Returns the seconds
+// waited; Unavailable when it was still busy at the end (or is gone).
+coordinated::StatusOr<double> WaitUntilIdle(const DaemonProcess& daemon, double max_seconds);
+
 // Bytes a directory tree occupies on disk (allocated blocks, as `du` counts them).
 uint64_t DiskUsageBytes(const std::string& dir);
 

@@ -4,7 +4,7 @@
 //       the standard matrix (matrix.h), one line per run (report.h), bars checked (bars.h).
 //   coordinate-bench floor --workers W --duration S
 //   coordinate-bench add --count N --batch B [--first F] [--payload P] [--workers W]
-//   coordinate-bench do --workers W --batch K --duration S [--preload N] [--restart]
+//   coordinate-bench do --workers W --batch K --duration S [--preload N] [--restart] [--settle]
 //   coordinate-bench mixed --workers W --duration S
 //   coordinate-bench restart --backlog N
 //
@@ -122,6 +122,8 @@ int Main(int argc, char** argv) {
   run->add_option("--batch", do_config.batch, "max_jobs per get_work (K)");
   run->add_option("--duration", do_config.duration, "seconds");
   run->add_flag("--restart", do_config.measure_restart, "then time a restart after kill -9");
+  run->add_flag("--settle", do_config.settle,
+                "after the pre-load, wait until the launched daemon is idle before measuring");
 
   auto* mixed = app.add_subcommand("mixed", "claims, renewals, status reads, finishes and adds");
   CommonFlags mixed_flags;
@@ -180,6 +182,7 @@ int Main(int argc, char** argv) {
     c.batch = do_config.batch;
     c.duration = do_config.duration;
     c.measure_restart = do_config.measure_restart;
+    c.settle = do_config.settle;
     configs.push_back(c);
   } else if (mixed->parsed()) {
     RunConfig c = FromCommon(mixed_flags, external);

@@ -75,6 +75,14 @@ std::vector<RunConfig> StandardMatrix(const MatrixOptions& o) {
     RunConfig& c = run(Workload::kDo, SyncMode::kOn, 64, 1);
     c.backlog = o.big_backlog;
     c.measure_restart = !o.external;
+    if (!o.external) {
+      // The same pair once the daemon has finished the flushes and compactions its pre-load
+      // left: the cost of holding a big queue, without the cost of having just filled it.
+      run(Workload::kDo, SyncMode::kOn, 64, 1).settle = true;
+      RunConfig& settled = run(Workload::kDo, SyncMode::kOn, 64, 1);
+      settled.backlog = o.big_backlog;
+      settled.settle = true;
+    }
   }
 
   std::vector<RunConfig> kept;

@@ -3,7 +3,9 @@
 // (batch 1,000; W = 1 and 4), do (W = 1, 8, 64, 256 x K = 1, 10; the W=64 K=1 run also times a
 // restart after kill -9) and mixed (W = 64); then, sync on only: payload 10 KiB (add and do),
 // 10 and 1,000 specs, 1,000 idle connections beside 64 busy ones; with `big`, a 10-million-unit
-// backlog (do W=64 K=1 with the restart timed).
+// backlog (do W=64 K=1 with the restart timed), measured right after its pre-load, and then
+// (launched daemons only) the pair of 10-thousand- and 10-million-unit backlogs again, each
+// measured once the daemon has gone idle after its pre-load (RunConfig::settle).
 //
 // Runs that compare with another (bars.h) come after the run they compare with. Against an
 // external daemon (`external`), sync cannot be chosen and the daemon cannot be restarted, so

@@ -76,6 +76,7 @@ std::string FormatResult(const RunResult& r,
     }
   }
   if (r.restart_seconds) line += fmt::format(" restart={:.2f}s", *r.restart_seconds);
+  if (r.settle_seconds) line += fmt::format(" settle={:.0f}s", *r.settle_seconds);
   if (r.config.workload != Workload::kFloor) line += fmt::format(" preloaded={}", r.preloaded);
   if (r.topped_up > 0) line += fmt::format(" topped_up={}", r.topped_up);
   if (w.empty > 0) line += fmt::format(" empty={}", w.empty);

@@ -45,6 +45,7 @@ std::string Label(const RunConfig& c) {
   out += " payload=" + std::to_string(c.payload);
   out += " backlog=" + std::to_string(c.backlog);
   if (c.idle > 0) out += " idle=" + std::to_string(c.idle);
+  if (c.settle) out += " settled";
   return out;
 }
 

@@ -8,6 +8,7 @@
 //   floor w=64
 //   add w=1 batch=1000 sync=on specs=1 payload=100 backlog=10000
 //   do w=64 k=1 sync=on specs=1 payload=100 backlog=10000 idle=1000
+//   do w=64 k=1 sync=on specs=1 payload=100 backlog=10000000 settled
 //   mixed w=64 sync=on specs=1 payload=100 backlog=10000
 //   restart sync=on specs=1 payload=100 backlog=10000
 #pragma once
@@ -42,6 +43,9 @@ struct RunConfig {
   uint64_t first_key = 0;        // number of the first unit key the bench creates
   int idle = 0;                  // extra connections that stay open and idle during the run
   bool measure_restart = false;  // after the measurement: kill -9, restart, time until ready
+  // Launched daemon only: after the pre-load, wait until the daemon is idle (its flushes and
+  // compactions of the load done) before measuring, so the run sees the queue, not the load.
+  bool settle = false;
   std::string spec_prefix = "bench";  // spec names: the prefix (1 spec) or prefix-0000, ...
 };
 

@@ -5,7 +5,8 @@
 // specs, pre-loads the backlog plus a reserve the run is expected to consume (see
 // Environment::reserve_rate; so the queue never holds fewer than `backlog` units while it is
 // measured; if a run consumes faster, a top-up adds more and the result says how many), opens the
-// idle connections, runs the workload while sampling the daemon's RSS, then measures the data
+// idle connections (a settled run first waits until the daemon is idle: RunConfig::settle),
+// runs the workload while sampling the daemon's RSS, then measures the data
 // directory and, when asked, the restart time after kill -9. Every result, floors included, goes to
 // the `emit` callback as soon as it exists.
 //
@@ -48,6 +49,7 @@ struct RunResult {
   std::optional<uint64_t> disk_bytes;         // data directory, as found (no compaction)
   uint64_t raw_bytes = 0;                     // key + encoded data bytes of every unit added
   std::optional<double> restart_seconds;      // kill -9 until ready and a first call answered
+  std::optional<double> settle_seconds;       // waited for the daemon to go idle (settle)
 
   // Round trips per second and its ratio to the floor (nullopt without a floor).
   double rt_per_second() const;

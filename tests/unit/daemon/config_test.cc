@@ -586,7 +586,7 @@ TEST_F(ConfigTest, RegistryRowsAreConsistent) {
     EXPECT_TRUE(rows[i].set(def, &copy).ok());
   }
   // One row per registered Config field (all members but source and file_tree).
-  EXPECT_EQ(fields, 35u);
+  EXPECT_EQ(fields, 36u);
   // No row path is a prefix section of a leaf row (a key cannot be both a value and a map).
   for (const auto& p : paths) {
     for (const auto& q : paths) {
