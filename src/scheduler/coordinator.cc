@@ -83,6 +83,7 @@ Coordinator::Coordinator(storage::Store* store, Clock* clock, CoordinatorOptions
 Coordinator::~Coordinator() = default;
 
 Status Coordinator::Load() {
+  MarkSpecsChanged();
   specs_.clear();
   by_id_.clear();
   next_spec_id_ = 1;
@@ -467,19 +468,27 @@ void Coordinator::ReapAll(Txn& txn, double now) {
   timer_floor_ = floor;
 }
 
-std::optional<double> Coordinator::BestReady(SpecState& spec) {
-  if (!spec.best_valid) {
-    const std::string prefix = keys::Spec(spec.id);
-    auto it = store_->NewIterator(Cf::kReady, prefix, keys::PrefixEnd(prefix));
-    it->Seek(spec.ready_floor.empty() ? prefix : spec.ready_floor);
-    spec.best_priority.reset();
-    if (it->Valid()) {
-      spec.best_priority = storage::FromInvertedPriority(storage::DecodeIndexKey(it->key()).number);
-      spec.ready_floor = std::string(it->key());
-    }
-    spec.best_valid = true;
-    if (collect_probes_) probes_.push_back({&spec, std::move(it)});
+const std::vector<SpecState*>& Coordinator::SpecOrder() {
+  if (spec_order_stale_) {
+    spec_order_.clear();
+    spec_order_.reserve(specs_.size());
+    for (auto& [name, spec] : specs_) spec_order_.push_back(spec.get());
+    spec_order_stale_ = false;
   }
+  return spec_order_;
+}
+
+std::optional<double> Coordinator::FindBestReady(SpecState& spec) {
+  const std::string prefix = keys::Spec(spec.id);
+  auto it = store_->NewIterator(Cf::kReady, prefix, keys::PrefixEnd(prefix));
+  it->Seek(spec.ready_floor.empty() ? prefix : spec.ready_floor);
+  spec.best_priority.reset();
+  if (it->Valid()) {
+    spec.best_priority = storage::FromInvertedPriority(storage::DecodeIndexKey(it->key()).number);
+    spec.ready_floor = std::string(it->key());
+  }
+  spec.best_valid = true;
+  if (collect_probes_) probes_.push_back({&spec, std::move(it)});
   return spec.best_priority;
 }
 

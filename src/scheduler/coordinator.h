@@ -252,7 +252,11 @@ class Coordinator {
   void ReapAll(Txn& txn, double now);
   // Keeps timer_floor_ a lower bound of every spec's next_deadline and next_due.
   void NoteTimer(double t) { timer_floor_ = std::min(timer_floor_, t); }
-  std::optional<double> BestReady(SpecState& spec);
+  std::optional<double> BestReady(SpecState& spec) {
+    // Inline: get_work asks this of every spec, and almost always the summary is valid.
+    return spec.best_valid ? spec.best_priority : FindBestReady(spec);
+  }
+  std::optional<double> FindBestReady(SpecState& spec);  // reads the ready index
   // Ready-queue iterators BestReady positioned while get_work chose a spec (collected only
   // while `collect_probes_` is set). GetWork continues from the chosen spec's instead of
   // seeking again: nothing is written between the choice and the claim, so the iterator's
@@ -265,7 +269,13 @@ class Coordinator {
   std::vector<ReadyProbe> probes_;
   bool collect_probes_ = false;
   SpecState* ChooseSpec(const GetWorkOptions& options, double now);
-  bool HasWork(SpecState& spec, double now);
+  // True when `spec` can hand out work now; `*ready` is then its best available unit's priority
+  // (nullopt when only a continuous run is due).
+  bool HasWork(SpecState& spec, double now, std::optional<double>* ready);
+  // specs_ in name order as a flat list, for the pass get_work makes over every spec (cheaper
+  // to walk than the map). Rebuilt on first use after specs_ changed (MarkSpecsChanged).
+  const std::vector<SpecState*>& SpecOrder();
+  void MarkSpecsChanged() { spec_order_stale_ = true; }
   void Chain(Txn& txn, SpecState& spec, const storage::UnitRecord& unit, double now);
   struct UpdatePlan;  // a validated update_work_unit call (coordinator_work.cc)
   // Validates one call. Fills `plan`, or returns the call's result: an error or an in-band
@@ -294,6 +304,8 @@ class Coordinator {
   CoordinatorOptions options_;
   std::map<std::string, std::unique_ptr<SpecState>> specs_;  // by name bytes
   std::map<storage::SpecId, SpecState*> by_id_;
+  std::vector<SpecState*> spec_order_;  // see SpecOrder
+  bool spec_order_stale_ = true;
   storage::SpecId next_spec_id_ = 1;
   uint64_t grant_seq_ = 0;
   // No spec has a lease deadline or not-before time earlier than this (-inf: unknown).

@@ -37,6 +37,7 @@ Status Coordinator::SetWorkSpec(const Value& definition) {
     spec = fresh.get();
     by_id_[spec->id] = spec;
     specs_[spec->name_bytes] = std::move(fresh);
+    MarkSpecsChanged();
     txn.Touch(*spec);
   }
   txn.batch().Put(Cf::kSpecs, keys::Spec(spec->id), storage::EncodeSpec(spec->record));
@@ -83,6 +84,7 @@ Status Coordinator::DelWorkSpec(const Value& name) {
   COORD_RETURN_IF_ERROR(txn.Commit());
   by_id_.erase(id);
   specs_.erase(key);
+  MarkSpecsChanged();
   return Status::Ok();
 }
 
@@ -95,6 +97,7 @@ StatusOr<size_t> Coordinator::Clear() {
   COORD_RETURN_IF_ERROR(txn.Commit());
   specs_.clear();
   by_id_.clear();
+  MarkSpecsChanged();
   return n;
 }
 

@@ -27,7 +27,7 @@ constexpr double kCreditFloor = -1;
 constexpr double kCreditCeiling = 1;
 }  // namespace
 
-bool Coordinator::HasWork(SpecState& spec, double now) {
+bool Coordinator::HasWork(SpecState& spec, double now, std::optional<double>* ready) {
   const SpecSettings& s = spec.settings;
   if (s.paused || s.weight <= 0) return false;
   if (s.max_running &&
@@ -35,7 +35,8 @@ bool Coordinator::HasWork(SpecState& spec, double now) {
     return false;
   }
   if (s.continuous && s.interval && now < spec.stats.next_continuous) return false;
-  if (BestReady(spec)) return true;
+  *ready = BestReady(spec);
+  if (*ready) return true;
   return s.continuous && now >= spec.stats.next_continuous;
 }
 
@@ -55,25 +56,32 @@ static bool Reaches(const std::map<std::string, std::unique_ptr<SpecState>>& spe
 }
 
 SpecState* Coordinator::ChooseSpec(const GetWorkOptions& options, double now) {
+  // Tiers 1 and 2 in one pass over the specs, in name order: the candidates are the specs with
+  // work whose spec priority is the highest, and among those, whose best available unit's
+  // priority (0 when only a continuous run is due) is the highest.
   std::vector<SpecState*> cands;
-  for (auto& [name, spec] : specs_) {
+  int64_t top = INT64_MIN;
+  double best = -INFINITY;
+  for (SpecState* spec : SpecOrder()) {
     if (options.work_spec_names &&
-        std::find(options.work_spec_names->begin(), options.work_spec_names->end(), name) ==
-            options.work_spec_names->end()) {
+        std::find(options.work_spec_names->begin(), options.work_spec_names->end(),
+                  spec->name_bytes) == options.work_spec_names->end()) {
       continue;
     }
-    if (HasWork(*spec, now)) cands.push_back(spec.get());
+    std::optional<double> ready;
+    if (!HasWork(*spec, now, &ready)) continue;
+    const int64_t priority = spec->settings.priority;
+    const double unit = ready.value_or(0.0);
+    if (cands.empty() || priority > top || (priority == top && unit > best)) {
+      cands.clear();
+      top = priority;
+      best = unit;
+    } else if (priority < top || unit < best) {
+      continue;
+    }
+    cands.push_back(spec);
   }
   if (cands.empty()) return nullptr;
-  // Tier 1: the spec's own priority.
-  int64_t top = INT64_MIN;
-  for (auto* s : cands) top = std::max(top, s->settings.priority);
-  std::erase_if(cands, [&](SpecState* s) { return s->settings.priority != top; });
-  // Tier 2: the priority of each spec's best available unit (0 when only continuous).
-  auto unit_priority = [&](SpecState* s) { return BestReady(*s).value_or(0.0); };
-  double best = -INFINITY;
-  for (auto* s : cands) best = std::max(best, unit_priority(s));
-  std::erase_if(cands, [&](SpecState* s) { return unit_priority(s) != best; });
   // Tier 3: a downstream spec with work preempts its upstream specs (then_preempts). Only a
   // candidate with a `then` link can be preempted.
   const bool chained = std::any_of(cands.begin(), cands.end(),

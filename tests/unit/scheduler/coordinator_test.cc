@@ -850,6 +850,32 @@ TEST_F(CoordinatorTest, UnitPriorityAcrossSpecsAndSpecPriority) {
   EXPECT_EQ(WorkOne("w"), "l1");
 }
 
+// Spec priority first, then the best unit's priority, whatever the specs' name order: the
+// choice is made in one pass over the specs in name order, which must reset its candidates
+// whenever a later spec ranks higher and skip those that rank lower.
+TEST_F(CoordinatorTest, SpecChoiceTiersDoNotDependOnNameOrder) {
+  auto one = [&](const char* spec, const char* key, uint64_t priority) {
+    Add(spec, {Item(B(key), Value::Map(), MapOf({{"priority", U(priority)}}))});
+  };
+  Spec("a");
+  Spec("m", {{"priority", U(2)}});
+  Spec("m2", {{"priority", U(2)}});
+  Spec("n", {{"priority", U(2)}});
+  Spec("z", {{"priority", U(1)}});
+  one("a", "a1", 50);
+  one("m", "m1", 1);
+  one("m2", "m21", 3);
+  one("n", "n1", 2);
+  one("z", "z1", 99);
+  EXPECT_EQ(WorkOne("w"), "m21");
+  EXPECT_EQ(WorkOne("w"), "n1");
+  EXPECT_EQ(WorkOne("w"), "m1");
+  EXPECT_EQ(WorkOne("w"), "z1");
+  EXPECT_EQ(WorkOne("w"), "a1");
+  EXPECT_TRUE(Work("w").empty());
+  Check();
+}
+
 TEST_F(CoordinatorTest, WeightsFourAndSixGiveThePySequence) {
   Spec("a", {{"weight", U(4)}});
   Spec("b", {{"weight", U(6)}});
