@@ -167,7 +167,9 @@ Status Api::AddWorkUnits(const Value& spec, const std::vector<WorkUnitItem>& uni
       items.Append(Tup({u.key, u.data}));
     }
   }
-  return ParseOk(c_.Call("add_work_units", A({spec, items})));
+  Value params = A({spec});
+  params.Append(std::move(items));
+  return ParseOk(c_.Call("add_work_units", std::move(params)));
 }
 
 StatusOr<std::vector<std::pair<Value, Value>>> Api::GetWorkUnits(const Value& spec,

@@ -146,12 +146,17 @@ Status Client::SendRaw(std::string_view bytes) {
 }
 
 Status Client::SendFrame(const Value& message) {
-  std::string inner = EncodeCbor(message);
-  std::string frame;
-  coordinated::EncodeHead(6, Value::kTagEncodedCbor, &frame);
-  coordinated::EncodeHead(2, inner.size(), &frame);
-  frame += inner;
-  return SendRaw(frame);
+  // The message is encoded behind room for the frame's head (tag 24, then the byte string's
+  // head: at most 2 + 9 bytes), which goes in front of it once its length is known, so a big
+  // request (a batch of work units) is not copied again.
+  constexpr size_t kRoom = 16;
+  std::string frame(kRoom, '\0');
+  EncodeCbor(message, &frame);
+  std::string head;
+  coordinated::EncodeHead(6, Value::kTagEncodedCbor, &head);
+  coordinated::EncodeHead(2, frame.size() - kRoom, &head);
+  std::memcpy(frame.data() + kRoom - head.size(), head.data(), head.size());
+  return SendRaw(std::string_view(frame).substr(kRoom - head.size()));
 }
 
 StatusOr<Value> Client::ReadMessage(double timeout_seconds) {
@@ -324,8 +329,10 @@ Status OkPair(const StatusOr<Value>& r) {
 
 Status Client::SetWorkSpec(const Value& spec) { return OkPair(Call("set_work_spec", A({spec}))); }
 
-Status Client::AddWorkUnits(const Value& spec, const Value& items) {
-  return OkPair(Call("add_work_units", A({spec, items})));
+Status Client::AddWorkUnits(const Value& spec, Value items) {
+  Value params = A({spec});
+  params.Append(std::move(items));  // a batch can be big: moved, not copied
+  return OkPair(Call("add_work_units", std::move(params)));
 }
 
 Status Client::UpdateWorkUnit(const Value& spec, const Value& key, const Value& options) {

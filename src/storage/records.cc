@@ -89,7 +89,9 @@ StatusOr<SpecStats> DecodeStats(std::string_view bytes) {
 
 std::string EncodeUnit(const UnitRecord& r) {
   std::string out;
-  out.reserve(64);
+  // Room for the fields and a small data item in one allocation (growing the string as the
+  // data is appended cost more than encoding it).
+  out.reserve(256);
   PutRecordHead(13, &out);
   out.push_back(static_cast<char>(r.key_is_text ? 0xf5 : 0xf4));
   PutUInt(static_cast<uint64_t>(r.status), &out);

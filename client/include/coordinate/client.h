@@ -70,7 +70,8 @@ class Client {
 
   // ---- typed conveniences ----------------------------------------------------------------
   Status SetWorkSpec(const Value& spec);
-  Status AddWorkUnits(const Value& spec, const Value& items);
+  // `items` is moved into the request (pass std::move(items) to avoid a copy).
+  Status AddWorkUnits(const Value& spec, Value items);
   // (spec, key, data) triples; an empty vector when there is no work.
   StatusOr<std::vector<std::vector<Value>>> GetWork(const Value& worker, int max_jobs,
                                                     double lease_seconds = 300);

@@ -28,7 +28,10 @@ Backlog::Backlog(const RunConfig& config, std::string address)
 
 Value Backlog::Data(uint64_t i) const {
   const size_t offset = static_cast<size_t>((i * kWindowStride) % kPoolBytes);
-  return M({{"p", B(std::string_view(pool_).substr(offset, payload_))}});
+  // Built by moves: an initializer list would copy the payload once more.
+  Value data = Value::Map();
+  data.AppendEntry(B("p"), B(std::string_view(pool_).substr(offset, payload_)));
+  return data;
 }
 
 ClientOptions Backlog::client_options() const {
@@ -58,7 +61,13 @@ uint64_t Backlog::ReserveKeys(int spec, uint64_t n) {
 Value Backlog::Items(uint64_t first, uint64_t n) const {
   Value items = A();
   items.mutable_items().reserve(n);
-  for (uint64_t i = 0; i < n; ++i) items.Append(Tup({B(UnitKey(first + i)), Data(first + i)}));
+  for (uint64_t i = 0; i < n; ++i) {
+    std::vector<Value> item;
+    item.reserve(2);
+    item.push_back(B(UnitKey(first + i)));
+    item.push_back(Data(first + i));
+    items.Append(Value::Tuple(std::move(item)));
+  }
   return items;
 }
 

@@ -34,7 +34,7 @@ WorkloadResult RunAdd(const WorkloadContext& ctx) {
       const uint64_t first = backlog.ReserveKeys(spec, n);
       Value items = backlog.Items(first, n);
       auto t0 = Clock::now();
-      Status s = c.AddWorkUnits(B(backlog.spec_name(spec)), items);
+      Status s = c.AddWorkUnits(B(backlog.spec_name(spec)), std::move(items));
       lat.Add(SecondsSince(t0));
       ++round_trips;
       if (!s.ok()) {

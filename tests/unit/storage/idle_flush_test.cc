@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 #include "storage/store.h"
@@ -44,11 +45,13 @@ TEST(IdleFlushPolicyTest, WritesBeforeTheFirstLookAreNotFlushedEarly) {
 
 class FlushMemtablesTest : public coordtest::TempStoreTest {
  protected:
-  // Writes `n` units of `bytes` each in batches of 100.
+  // Writes `n` units of `bytes` pseudo-random (incompressible) bytes each, in batches of 100.
   void WriteUnits(int n, size_t bytes) {
-    const std::string value(bytes, 'v');
+    std::mt19937 rng(1);
+    std::string value(bytes, '\0');
     WriteBatch b;
     for (int i = 0; i < n; ++i) {
+      for (char& c : value) c = static_cast<char>(rng());
       b.Put(Cf::kUnits, "unit-" + std::to_string(i), value);
       if (b.Count() == 100) {
         ASSERT_TRUE(store()->Write(b).ok());
