@@ -48,27 +48,34 @@ struct CfInfo {
   // Values written are kept in the store's WriteCache (see write_cache.h) for point reads that
   // follow soon after: records read back by the next state change of the same unit.
   bool cache_writes;
+  // Looked up by key (Get, MultiGet): its table files carry a Bloom filter, which answers most
+  // lookups of absent keys without reading a block. The other families are only scanned in
+  // key order, where a whole-key filter is never consulted: building one would only cost CPU
+  // in every flush and compaction, block cache and disk.
+  bool point_reads;
 };
 
 inline constexpr uint8_t kHintLengthPrefixed = 255;
 
 inline constexpr CfInfo kColumnFamilies[] = {
-    {Cf::kMeta, "default", false, 0, false},
-    {Cf::kSpecs, "specs", true, 0, false},
-    {Cf::kUnits, "units", true, 4, true},
-    {Cf::kReady, "ready", true, 4, false},
-    {Cf::kDelayed, "delayed", true, 4, false},
-    {Cf::kLeases, "leases", true, 4, false},
-    {Cf::kByStatus, "by_status", true, 5, false},
-    {Cf::kCompleted, "completed", true, 5, false},
-    {Cf::kAttempts, "attempts", true, 0, false},  // range-deleted per unit; written, not read
-    {Cf::kWorkers, "workers", false, 0, false},
-    {Cf::kWorkerUnits, "worker_units", false, kHintLengthPrefixed, false},
-    {Cf::kWorkerChildren, "worker_children", false, 0, false},
-    {Cf::kLocks, "locks", false, 0, false},
-    {Cf::kDepsForward, "deps_forward", true, 0, false},
-    {Cf::kDepsReverse, "deps_reverse", true, 0, false},
-    {Cf::kWaiting, "waiting", true, 4, false},
+    // cf, name, per_spec, hint_prefix, cache_writes, point_reads
+    {Cf::kMeta, "default", false, 0, false, true},
+    {Cf::kSpecs, "specs", true, 0, false, false},
+    {Cf::kUnits, "units", true, 4, true, true},
+    {Cf::kReady, "ready", true, 4, false, false},
+    {Cf::kDelayed, "delayed", true, 4, false, false},
+    {Cf::kLeases, "leases", true, 4, false, false},
+    {Cf::kByStatus, "by_status", true, 5, false, false},
+    {Cf::kCompleted, "completed", true, 5, false, false},
+    {Cf::kAttempts, "attempts", true, 0, false,
+     false},  // range-deleted per unit; written, not read
+    {Cf::kWorkers, "workers", false, 0, false, true},
+    {Cf::kWorkerUnits, "worker_units", false, kHintLengthPrefixed, false, false},
+    {Cf::kWorkerChildren, "worker_children", false, 0, false, false},
+    {Cf::kLocks, "locks", false, 0, false, true},
+    {Cf::kDepsForward, "deps_forward", true, 0, false, true},
+    {Cf::kDepsReverse, "deps_reverse", true, 0, false, false},
+    {Cf::kWaiting, "waiting", true, 4, false, false},
 };
 static_assert(std::size(kColumnFamilies) == static_cast<size_t>(Cf::kCount));
 

@@ -281,10 +281,13 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   table.block_cache = cache;
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
-  // Unit and attempt lookups are point reads of keys that often do not exist (a new key in
+  // Families that are only scanned get no filter (CfInfo::point_reads).
+  std::shared_ptr<rocksdb::TableFactory> scanned_tables(rocksdb::NewBlockBasedTableFactory(table));
+  // Unit lookups are point reads of keys that often do not exist (a new key in
   // add_work_units): a Bloom filter answers most of those without reading a block.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  std::shared_ptr<rocksdb::TableFactory> table_factory(rocksdb::NewBlockBasedTableFactory(table));
+  std::shared_ptr<rocksdb::TableFactory> looked_up_tables(
+      rocksdb::NewBlockBasedTableFactory(table));
   const uint64_t write_buffer =
       std::max<uint64_t>(1ull << 20, std::min<uint64_t>(16ull << 20, options.memtable_bytes / 4));
   const std::shared_ptr<rocksdb::MemTableRepFactory> memtables = NewSkipListMemTableFactory();
@@ -303,7 +306,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       std::fill(co.compression_per_level.begin(), co.compression_per_level.end(),
                 co.compression_per_level.back());
     }
-    co.table_factory = table_factory;
+    co.table_factory = info.point_reads ? looked_up_tables : scanned_tables;
     co.write_buffer_size = write_buffer;
     co.max_write_buffer_number = 3;
     co.memtable_factory = memtables;  // memtable_rep.h says why not the library's skip list

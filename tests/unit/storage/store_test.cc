@@ -779,6 +779,38 @@ TEST(StoreOpenTest, ReadOnlyOpenOfAStoreMissingALaterColumnFamily) {
   EXPECT_TRUE(Scan(ro->get(), Cf::kLocks).empty());
 }
 
+// Only the families looked up by key carry Bloom filters in their table files.
+TEST_F(StoreTest, OnlyPointReadFamiliesBuildFilters) {
+  WriteBatch b;
+  for (const auto& info : kColumnFamilies) {
+    for (int i = 0; i < 100; ++i) b.Put(info.cf, keys::Unit(1, "k" + std::to_string(i)), "v");
+  }
+  ASSERT_TRUE(store()->Write(b).ok());
+  auto asked = store()->FlushMemtables(/*min_entries=*/1, /*wait=*/true);
+  ASSERT_TRUE(asked.ok()) << asked.status().ToString();
+  EXPECT_EQ(*asked, static_cast<int>(std::size(kColumnFamilies)));
+  CloseStore();
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& info : kColumnFamilies) {
+    cfs.emplace_back(std::string(info.name), rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(
+      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), db_path(), cfs, &handles, &db).ok());
+  for (size_t i = 0; i < handles.size(); ++i) {
+    rocksdb::TablePropertiesCollection tables;
+    ASSERT_TRUE(db->GetPropertiesOfAllTables(handles[i], &tables).ok());
+    ASSERT_FALSE(tables.empty()) << kColumnFamilies[i].name;
+    for (const auto& [file, props] : tables) {
+      EXPECT_EQ(props->filter_size > 0, kColumnFamilies[i].point_reads)
+          << kColumnFamilies[i].name << " " << file << " filter " << props->filter_size;
+    }
+  }
+  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  delete db;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sync: one fsync per dirty group, none when clean or when sync is off
 
