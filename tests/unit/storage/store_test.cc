@@ -8,10 +8,13 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <map>
 #include <random>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -809,6 +812,43 @@ TEST_F(StoreTest, OnlyPointReadFamiliesBuildFilters) {
   }
   for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
   delete db;
+}
+
+// The nice value of every thread of this process named `name`.
+std::vector<int> NiceOfThreads(const std::string& name) {
+  std::vector<int> out;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(t.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c != name) continue;
+    std::ifstream stat(t.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // Fields after the parenthesised command: state is field 3, nice field 19.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && rest >> field; ++i) {
+    }
+    out.push_back(std::stoi(field));
+  }
+  return out;
+}
+
+TEST_F(StoreTest, CompactionsRunAtTheLowestCpuPriority) {
+  // Overlapping level-0 files until RocksDB compacts them on its compaction thread, which
+  // takes the lowered priority when it picks up the job.
+  for (int round = 0; round < 40; ++round) {
+    WriteBatch b;
+    for (int i = 0; i < 50; ++i) b.Put(Cf::kUnits, keys::Unit(1, "k" + std::to_string(i)), "v");
+    ASSERT_TRUE(store()->Write(b).ok());
+    ASSERT_TRUE(store()->FlushMemtables(1, /*wait=*/true).ok());
+    for (int nice : NiceOfThreads("rocksdb:low")) {
+      if (nice == 19) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "no compaction thread at nice 19";
 }
 
 // ---------------------------------------------------------------------------------------------
