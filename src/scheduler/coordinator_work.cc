@@ -168,10 +168,13 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
     after.lease_start = now;  // the new attempt (number after.attempts) lives in the record
     ++after.attempts;
     ++counters_.granted;
-    PutUnit(txn, *spec, key, before, &after);
+    // The reply's copy of the data is taken first: the record itself moves into the
+    // transaction (PutUnit does not change the data or the key's type).
+    Grant grant{spec->record.name, after.key_is_text ? Value::Text(key) : Value::Bytes(key),
+                after.data};
+    PutUnit(txn, *spec, key, before, &after, /*consume_now=*/true);
     txn.batch().Put(Cf::kWorkerUnits, keys::WorkerUnit(worker_id.str(), spec->id, key), "");
-    out.push_back(Grant{spec->record.name, after.key_is_text ? Value::Text(key) : Value::Bytes(key),
-                        after.data});
+    out.push_back(std::move(grant));
   };
   const std::string prefix = keys::Spec(spec->id);
   // The probe (see ReadyProbe) already stands where this seek would land.
@@ -414,7 +417,7 @@ StatusOr<std::pair<bool, std::string>> Coordinator::ApplyUpdate(Txn& txn, const 
   if (!rec) {
     return std::make_pair(false, "no such work unit key=" + PyRepr(*plan.key_value));
   }
-  const UnitRecord before = *rec;
+  const UnitRecord before = std::move(*rec);
   UnitRecord after = before;
   if (data) after.data = *data;
   auto drop_from_worker = [&] {
@@ -465,7 +468,8 @@ StatusOr<std::pair<bool, std::string>> Coordinator::ApplyUpdate(Txn& txn, const 
   } else if (has_lease) {
     after.expiration = now + lease;  // for a PENDING unit also its open attempt's deadline
   }
-  PutUnit(txn, *spec, k, &before, &after);
+  // The record moves into the transaction unless the chain still reads it.
+  PutUnit(txn, *spec, k, &before, &after, /*consume_now=*/!chain);
   if (chain) Chain(txn, *spec, after, now);
   return std::make_pair(true, std::string());
 }
