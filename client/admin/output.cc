@@ -290,6 +290,8 @@ std::string IntText(const Value& v) {
 std::string PyDisplay(const Value& v) {
   using K = Value::Kind;
   switch (v.kind()) {
+    case K::kEncoded:
+      return PyDisplay(v.Decoded());
     case K::kNull:
       return "None";
     case K::kUndefined:

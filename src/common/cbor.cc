@@ -69,6 +69,9 @@ void EncodeCbor(const Value& v, std::string* out) {
       PutHead(out, v.is_bytes() ? 2 : 3, v.str().size());
       out->append(v.str());
       return;
+    case K::kEncoded:
+      out->append(v.encoded());
+      return;
     case K::kTuple:
       PutHead(out, 6, Value::kTagTuple);
       [[fallthrough]];

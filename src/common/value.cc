@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/cbor.h"
+
 namespace coordinated {
 
 Value Value::Undefined() {
@@ -137,8 +139,35 @@ std::optional<double> Value::AsNumber() const {
   return std::nullopt;
 }
 
+Value Value::Encoded(std::string cbor) {
+  Value v;
+  v.kind_ = Kind::kEncoded;
+  v.str_ = std::move(cbor);
+  return v;
+}
+
+const std::string& Value::encoded() const {
+  assert(kind_ == Kind::kEncoded);
+  return str_;
+}
+
+Value Value::Decoded() const {
+  if (kind_ != Kind::kEncoded) return *this;
+  // Well-formed by the invariant; a failure here would be a bug in whoever made the value. The
+  // limits are what the bytes themselves bound (they were checked against the reader's own).
+  DecodeLimits limits;
+  limits.max_bytes = str_.size();
+  limits.max_items = str_.size();
+  limits.max_depth = str_.size();
+  auto v = DecodeCbor(str_, limits);
+  assert(v.ok());
+  return v.ok() ? std::move(v).value() : Value::Undefined();
+}
+
 bool Value::Truthy() const {
   switch (kind_) {
+    case Kind::kEncoded:
+      return Decoded().Truthy();
     case Kind::kNull:
     case Kind::kUndefined:
       return false;
@@ -229,6 +258,9 @@ bool Value::EraseKey(std::string_view name) {
 }
 
 bool operator==(const Value& a, const Value& b) {
+  if (a.kind_ == Value::Kind::kEncoded || b.kind_ == Value::Kind::kEncoded) {
+    return a.Decoded() == b.Decoded();
+  }
   if (a.kind_ != b.kind_) return false;
   switch (a.kind_) {
     case Value::Kind::kNull:
@@ -340,6 +372,9 @@ void Diag(const Value& v, std::string* out) {
       break;
     case K::kSimple:
       out->append("simple(" + std::to_string(v.raw_num()) + ")");
+      break;
+    case K::kEncoded:
+      Diag(v.Decoded(), out);
       break;
   }
 }

@@ -4,13 +4,21 @@
 // -1..-2^64), double (half and single floats widen to double), byte string, text string, array,
 // tuple (an array under tag 128, a Python tuple), map (any key kinds, insertion order kept,
 // duplicate keys kept as sent), tag (any other tag over one item; a UUID is tag 37 over a
-// 16-byte byte string) and other simple values.
+// 16-byte byte string) and other simple values. One more kind, encoded, holds one complete,
+// well-formed CBOR item as its bytes, not decoded: the request decoder keeps the data of units
+// being added that way (common/cbor_direct.h, DecodeDirectKeeping) and the record encoder
+// writes those bytes as they are, so data nobody looks at is never turned into a tree and back.
+// Code that looks into a value that may be encoded calls Decoded() first: to every accessor an
+// encoded value is an opaque scalar (not a map, not a string, size 0). Equality, Truthy and
+// the diagnostic form decode it.
 //
 // Invariants:
 //  * kUInt holds n in num_; kNegInt holds the CBOR argument m, meaning the integer -1 - m.
 //  * kMap stores keys and values interleaved in items_ (k0, v0, k1, v1, ...).
 //  * kTag stores exactly one element in items_ and the tag number in num_.
 //  * Tag 128 over an array is always represented as kTuple, never as kTag.
+//  * kEncoded holds the bytes of exactly one well-formed item in str_ (checked, against the
+//    limits of whoever read them, when the value was made).
 //
 // Equality (operator==) is structural and kind-sensitive: b"a" != u"a", 1 != 1.0, and a tuple
 // is not an array. Key lookups with FindKey are *name-like*: a byte string and a text string
@@ -44,6 +52,7 @@ class Value {
     kMap,
     kTag,
     kSimple,
+    kEncoded,
   };
   static constexpr uint64_t kTagEncodedCbor = 24;
   static constexpr uint64_t kTagUuid = 37;
@@ -67,6 +76,8 @@ class Value {
   static Value Tag(uint64_t tag, Value item);
   static Value Simple(uint8_t v);
   static Value Uuid(std::string_view sixteen_bytes) { return Tag(kTagUuid, Bytes(sixteen_bytes)); }
+  // An item kept as its encoding; `cbor` must be one well-formed item (see the invariants).
+  static Value Encoded(std::string cbor);
   // A bytes-or-text value of the given kind (kBytes or kText).
   static Value String(Kind kind, std::string_view s);
 
@@ -84,6 +95,11 @@ class Value {
   bool is_sequence() const { return is_array() || is_tuple(); }  // list or tuple
   bool is_map() const { return kind_ == Kind::kMap; }
   bool is_tag() const { return kind_ == Kind::kTag; }
+  bool is_encoded() const { return kind_ == Kind::kEncoded; }
+  // The bytes of an encoded value.
+  const std::string& encoded() const;
+  // The value itself: for an encoded one, its decoded form; otherwise a copy.
+  Value Decoded() const;
 
   // Scalars. Calling an accessor of the wrong kind is a programming error (asserts).
   bool as_bool() const;

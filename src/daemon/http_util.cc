@@ -21,6 +21,8 @@ int HexDigit(char c) {
 nlohmann::json ToJson(const Value& v, int depth) {
   if (depth > kMaxJsonDepth) return "...";
   switch (v.kind()) {
+    case Value::Kind::kEncoded:
+      return ToJson(v.Decoded(), depth);
     case Value::Kind::kNull:
     case Value::Kind::kUndefined:
       return nullptr;

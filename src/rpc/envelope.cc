@@ -1,8 +1,11 @@
 #include "rpc/envelope.h"
 
+#include <string.h>
+
 #include <type_traits>
 
 #include "common/cbor.h"
+#include "common/cbor_direct.h"
 
 namespace coordinated::rpc {
 
@@ -33,6 +36,59 @@ StatusOr<Request> SplitRequest(V& msg) {
 }
 
 }  // namespace
+
+namespace {
+
+constexpr std::string_view kAddWorkUnits = "add_work_units";
+
+// Whether `bytes` is a map whose first "method" entry names add_work_units: its keys are
+// decoded and the other values only stepped over.
+bool IsAddWorkUnits(std::string_view bytes, const DecodeLimits& limits) {
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  const auto* end = p + bytes.size();
+  if (p == end || (*p >> 5) != 5) return false;
+  uint64_t n = 0;
+  const size_t head = ReadHeadArgument(p, bytes.size(), &n);
+  if (head == 0) return false;
+  p += head;
+  for (uint64_t i = 0; i < n; ++i) {
+    Value key;
+    size_t used = 0;
+    if (!DecodeDirect(p, static_cast<size_t>(end - p), limits, &key, &used)) return false;
+    p += used;
+    if (NameEquals(key, "method")) {
+      Value method;
+      return DecodeDirect(p, static_cast<size_t>(end - p), limits, &method, &used) &&
+             NameEquals(method, kAddWorkUnits);
+    }
+    if (!SkipDirect(p, static_cast<size_t>(end - p), limits, &used)) return false;
+    p += used;
+  }
+  return false;
+}
+
+}  // namespace
+
+StatusOr<Value> DecodeMessage(std::string_view bytes, const DecodeLimits& limits) {
+  // Most messages are not adds: one search of the bytes keeps them off the scan below.
+  if (memmem(bytes.data(), bytes.size(), kAddWorkUnits.data(), kAddWorkUnits.size()) != nullptr &&
+      IsAddWorkUnits(bytes, limits)) {
+    // params[1] is the list of units; each is (key, data, ...), data its element 1.
+    static const std::vector<PathStep> kUnitData = {{PathStep::kKey, "params", 0},
+                                                    {PathStep::kIndex, "", 1},
+                                                    {PathStep::kAnyIndex, "", 0},
+                                                    {PathStep::kIndex, "", 1}};
+    Value msg;
+    size_t used = 0;
+    if (DecodeDirectKeeping(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), limits,
+                            kUnitData, &msg, &used) &&
+        used == bytes.size()) {
+      const Value* method = msg.FindKey("method");
+      if (method && NameEquals(*method, kAddWorkUnits)) return msg;
+    }
+  }
+  return DecodeCbor(bytes, limits);
+}
 
 StatusOr<Request> ParseRequest(const Value& msg) { return SplitRequest(msg); }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/cbor.h"
 #include "common/status.h"
 #include "common/value.h"
 
@@ -28,6 +29,13 @@ StatusOr<Request> ParseRequest(Value* msg);
 
 Value ResultReply(const Value& id, Value result);
 Value ErrorReply(const Value& id, const Status& error);
+
+// Decodes a message (the bytes a frame's tag 24 wraps), as DecodeCbor does, except that in an
+// add_work_units request with positional params each unit's data stays encoded
+// (Value::Encoded): the store keeps it as it came, so it is never built into a tree here and
+// encoded again on the state thread. Anything else, and any message the direct decoder leaves
+// to the general one, is decoded in full.
+StatusOr<Value> DecodeMessage(std::string_view bytes, const DecodeLimits& limits);
 
 // Wraps an encoded message map (or batch array) the way PY did: tag 24 over a byte string.
 std::string EncodeFrame(const Value& reply);

@@ -148,7 +148,7 @@ class Server::Session : public std::enable_shared_from_this<Session> {
         FinishThenClose();
         return;
       }
-      auto inner = DecodeCbor(item.tagged().str(), limits_.decode);
+      auto inner = DecodeMessage(item.tagged().str(), limits_.decode);
       if (!inner.ok()) {
         SPDLOG_WARN("connection {}: undecodable message, closing: {}", peer_,
                     inner.status().ToString());

@@ -233,6 +233,8 @@ Json MapJson(const Value& v) {
 Json ValueToJson(const Value& v) {
   using K = Value::Kind;
   switch (v.kind()) {
+    case K::kEncoded:
+      return ValueToJson(v.Decoded());
     case K::kNull:
       return nullptr;
     case K::kUndefined:

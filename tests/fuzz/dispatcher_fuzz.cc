@@ -31,6 +31,7 @@
 #include "common/value.h"
 #include "fuzz_util.h"
 #include "rpc/dispatcher.h"
+#include "rpc/envelope.h"
 #include "rpc/method_table.h"
 #include "scheduler/coordinator.h"
 #include "storage/store.h"
@@ -168,7 +169,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Value msg = std::move(decoded).value();
   if (msg.is_tag() && msg.tag() == Value::kTagEncodedCbor) {
     if (!msg.tagged().is_bytes()) return 0;
-    auto inner = DecodeCbor(msg.tagged().str(), FuzzLimits());
+    auto inner = coordinated::rpc::DecodeMessage(msg.tagged().str(), FuzzLimits());
     if (!inner.ok()) return 0;
     msg = std::move(inner).value();
   }

@@ -1,5 +1,6 @@
 // libFuzzer target for the frame reader: the server's read loop over StreamDecoder
-// (src/rpc/server.cc Consume and HandleItem) with the tag-24 unwrapping it does.
+// (src/rpc/server.cc Consume and HandleItem) with the tag-24 unwrapping it does
+// (rpc::DecodeMessage, checked against DecodeCbor).
 //
 // The input is a byte stream as a connection would receive it. It is read twice: once in
 // chunks whose sizes come from a generator seeded by the input (1 byte up to 4 KiB each, as
@@ -19,6 +20,7 @@
 #include "common/status.h"
 #include "common/value.h"
 #include "fuzz_util.h"
+#include "rpc/envelope.h"
 
 namespace {
 
@@ -61,7 +63,13 @@ bool HandleItem(Value item, Conversation* conv) {
       conv->end = End::kBadTag;
       return false;
     }
-    auto inner = DecodeCbor(item.tagged().str(), FuzzLimits());
+    // As the server does; the data it keeps encoded changes nothing a reader can see.
+    auto inner = coordinated::rpc::DecodeMessage(item.tagged().str(), FuzzLimits());
+    auto plain = DecodeCbor(item.tagged().str(), FuzzLimits());
+    if (inner.ok() != plain.ok() || (inner.ok() && *inner != *plain) ||
+        (!inner.ok() && inner.status().message() != plain.status().message())) {
+      FuzzDie(kTarget, "DecodeMessage and DecodeCbor disagree", inner.ok() ? &*inner : nullptr);
+    }
     if (!inner.ok()) {
       conv->end = End::kBadInner;
       return false;

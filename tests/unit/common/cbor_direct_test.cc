@@ -14,6 +14,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/cbor.h"
 #include "common/value.h"
@@ -358,6 +359,117 @@ TEST(CborDirectTest, SecondItemAfterADirectOneStreamsInPieces) {
   ASSERT_EQ(dec.Feed(reinterpret_cast<const uint8_t*>(buf.data()), buf.size(), &consumed),
             Result::kDone);
   EXPECT_EQ(dec.TakeValue(), Value::Array({Value::Text("xyz"), Value::UInt(500)}));
+}
+
+// Every encoded item of `v` replaced by what it decodes to.
+Value Materialized(const Value& v) {
+  if (v.is_encoded()) return Materialized(v.Decoded());
+  Value out = v;
+  for (Value& item : out.mutable_items()) item = Materialized(item);
+  return out;
+}
+
+// SkipDirect and DecodeDirectKeeping accept exactly what DecodeDirect accepts, with the same
+// byte count, and what DecodeDirectKeeping keeps encoded decodes to what DecodeDirect built.
+// Returns the number of items kept encoded.
+size_t ExpectKeepingAgrees(std::string_view bytes, const DecodeLimits& limits,
+                           const std::vector<PathStep>& path) {
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  Value direct;
+  size_t n = 0;
+  const bool took = DecodeDirect(data, bytes.size(), limits, &direct, &n);
+  size_t skipped = 0;
+  EXPECT_EQ(SkipDirect(data, bytes.size(), limits, &skipped), took);
+  if (took) {
+    EXPECT_EQ(skipped, n);
+  }
+  Value kept;
+  size_t kept_n = 0;
+  EXPECT_EQ(DecodeDirectKeeping(data, bytes.size(), limits, path, &kept, &kept_n), took);
+  if (!took) return 0;
+  EXPECT_EQ(kept_n, n);
+  EXPECT_TRUE(SameBits(Materialized(kept), direct))
+      << kept.ToDiagnostic() << " vs " << direct.ToDiagnostic();
+  size_t encoded = 0;
+  std::vector<const Value*> todo = {&kept};
+  while (!todo.empty()) {
+    const Value* v = todo.back();
+    todo.pop_back();
+    if (v->is_encoded()) {
+      ++encoded;
+      // The kept bytes are a whole item of the input, which decodes on its own.
+      EXPECT_NE(bytes.find(v->encoded()), std::string_view::npos);
+      EXPECT_TRUE(DecodeCbor(v->encoded()).ok());
+    }
+    for (const Value& item : v->items()) todo.push_back(&item);
+  }
+  return encoded;
+}
+
+TEST(CborDirectTest, KeepingItemsEncodedAcceptsWhatDecodingAccepts) {
+  const uint64_t seed = Seed();
+  RandomCbor gen(seed);
+  auto& rng = gen.rng();
+  const std::vector<std::vector<PathStep>> paths = {
+      {},
+      {{PathStep::kAnyIndex, "", 0}},
+      {{PathStep::kIndex, "", 1}},
+      {{PathStep::kAnyIndex, "", 0}, {PathStep::kAnyIndex, "", 0}},
+      {{PathStep::kKey, "a", 0}},
+  };
+  size_t encoded = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string bytes = gen.Item(4);
+    if (i % 2) {  // also broken input, as in MutatedAndTruncatedInputAgreesWithTheStreamingPath
+      switch (rng() % 3) {
+        case 0:
+          bytes[rng() % bytes.size()] = static_cast<char>(rng());
+          break;
+        case 1:
+          bytes.resize(rng() % bytes.size());
+          break;
+        default:
+          bytes += gen.Item(2);
+          break;
+      }
+    }
+    DecodeLimits limits;
+    if (i % 5 == 0) limits.max_items = 1 + rng() % 20;
+    if (i % 7 == 0) limits.max_depth = 1 + rng() % 4;
+    const auto& path = paths[static_cast<size_t>(i) % paths.size()];
+    const size_t kept = ExpectKeepingAgrees(bytes, limits, path);
+    if (path.empty()) {
+      EXPECT_EQ(kept, 0u);  // an empty path keeps nothing
+    }
+    encoded += kept;
+    if (HasFailure()) FAIL() << "seed " << seed << " case " << i;
+  }
+  EXPECT_GT(encoded, 100u);  // the paths do reach items (about 400 per run)
+}
+
+TEST(CborDirectTest, KeepingFollowsKeysIndexesAndTuples) {
+  // {"a": [1, [2, 3]], "b": [4, [5]]} with the path a / 1 / any: 2 and 3 stay encoded.
+  Value m = Value::Map();
+  m.AppendEntry(Value::Text("a"),
+                Value::Tuple({Value::UInt(1), Value::Array({Value::UInt(2), Value::Text("x")})}));
+  m.AppendEntry(Value::Bytes("b"), Value::Array({Value::UInt(4), Value::Array({Value::UInt(5)})}));
+  const std::string bytes = EncodeCbor(m);
+  const std::vector<PathStep> path = {
+      {PathStep::kKey, "a", 0}, {PathStep::kIndex, "", 1}, {PathStep::kAnyIndex, "", 0}};
+  Value kept;
+  size_t n = 0;
+  ASSERT_TRUE(DecodeDirectKeeping(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), {},
+                                  path, &kept, &n));
+  EXPECT_EQ(n, bytes.size());
+  const Value& inner = kept.value_at(0).items()[1];
+  ASSERT_EQ(inner.items().size(), 2u);
+  EXPECT_TRUE(inner.items()[0].is_encoded());
+  EXPECT_EQ(inner.items()[0].encoded(), EncodeCbor(Value::UInt(2)));
+  EXPECT_EQ(inner.items()[1].encoded(), EncodeCbor(Value::Text("x")));
+  EXPECT_FALSE(kept.value_at(1).items()[1].items()[0].is_encoded());  // under "b": decoded
+  EXPECT_TRUE(kept.value_at(0).is_tuple());
+  EXPECT_EQ(EncodeCbor(kept), bytes);
+  EXPECT_TRUE(kept == m);
 }
 
 }  // namespace
