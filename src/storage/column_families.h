@@ -67,8 +67,8 @@ inline constexpr CfInfo kColumnFamilies[] = {
     {Cf::kLeases, "leases", true, 4, false, false},
     {Cf::kByStatus, "by_status", true, 5, false, false},
     {Cf::kCompleted, "completed", true, 5, false, false},
-    {Cf::kAttempts, "attempts", true, 0, false,
-     false},  // range-deleted per unit; written, not read
+    // range-deleted per unit; written, not read
+    {Cf::kAttempts, "attempts", true, 0, false, false},
     {Cf::kWorkers, "workers", false, 0, false, true},
     {Cf::kWorkerUnits, "worker_units", false, kHintLengthPrefixed, false, false},
     {Cf::kWorkerChildren, "worker_children", false, 0, false, false},

@@ -266,11 +266,11 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // Compactions run at the lowest CPU priority (nice 19; flushes, which writes can wait for,
   // keep the normal one). A bulk load leaves compaction debt that RocksDB pays off in the next
   // seconds or minutes: at the normal priority it took CPU from the state thread and the
-  // network, and with 10,000,000 units queued get_work's p99 right after the load was 7.3-7.8 ms
-  // instead of 5.3 (W=64 K=1; cycles/s 12,600-13,100 instead of 14,900-15,100). Idle CPU is
-  // plenty for them: on two cores adding 10,000,000 units ran as fast and the daemon used the
-  // same CPU. Under sustained full load the write stalls of RocksDB (too many level-0 files)
-  // slow writers down until compaction catches up, as at any priority.
+  // network. With 10,000,000 units queued, right after the load (W=64 K=1): get_work p99
+  // 7.2-7.8 ms and 12,600-13,100 cycles/s in two runs before, 4.7-6.7 ms and 12,800-15,900 in nine
+  // runs at nice 19. Idle CPU is plenty for them: on two cores adding 10,000,000 units ran as
+  // fast and the daemon used the same CPU. Under sustained full load the write stalls of RocksDB
+  // (too many level-0 files) slow writers down until compaction catches up, as at any priority.
   if (!options.read_only) {
     (options.env ? options.env : rocksdb::Env::Default())
         ->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
