@@ -169,8 +169,12 @@ StatusOr<std::optional<UnitRecord>> Coordinator::ReadUnit(const SpecState& spec,
 StatusOr<std::optional<UnitRecord>> Coordinator::Txn::Read(const SpecState& spec,
                                                            std::string_view key) {
   auto it = overlay_.find({spec.id, std::string(key)});
-  if (it != overlay_.end()) return it->second;
-  return c_->ReadUnit(spec, key);
+  if (it == overlay_.end()) return c_->ReadUnit(spec, key);
+  std::optional<UnitRecord> r = it->second;
+  // Data added in this transaction may still be the bytes it came in (Value::Encoded); a
+  // record read back has it decoded, as one read from the store has.
+  if (r && r->data.is_encoded()) r->data = r->data.Decoded();
+  return r;
 }
 
 void Coordinator::Txn::Remember(const SpecState& spec, std::string_view key,

@@ -32,6 +32,8 @@ class Coordinator::Txn {
   void Touch(SpecState& spec) { touched_.insert(&spec); }
   // For a spec being removed by this transaction: its counters must not be written back.
   void Forget(SpecState& spec) { touched_.erase(&spec); }
+  // The unit as this transaction left it, else as stored. Its data is always decoded (never a
+  // Value::Encoded, which units being added carry until they are written).
   StatusOr<std::optional<storage::UnitRecord>> Read(const SpecState& spec, std::string_view key);
   void Remember(const SpecState& spec, std::string_view key, const storage::UnitRecord* now);
   void Remember(const SpecState& spec, std::string_view key, storage::UnitRecord&& now);

@@ -290,6 +290,30 @@ TEST_F(CoordinatorTest, AddAndListWorkUnits) {
   ExpectLoadRebuildsSummaries();
 }
 
+// Data as rpc::DecodeMessage hands it over for add_work_units: the bytes the client sent, here
+// in forms the encoder does not write (a half float, a two-byte head for 5). The record keeps
+// them; every reader gets the decoded value; re-adding and finishing work as for any data.
+TEST_F(CoordinatorTest, UnitDataAddedAsItsBytesReadsBackDecoded) {
+  Spec("s");
+  const std::string sent("\xa2\x41\x66\xf9\x3c\x00\x41\x6e\x18\x05", 10);  // {b"f": 1.0, b"n": 5}
+  const Value data = MapOf({{"f", D(1.0)}, {"n", U(5)}});
+  Add("s", {Item(B("a"), Value::Encoded(sent)), Item(B("b"), Value::Encoded(sent))});
+  std::string stored;
+  ASSERT_TRUE(store()->Get(storage::Cf::kUnits, storage::keys::Unit(1, "a"), &stored).ok());
+  EXPECT_NE(stored.find(sent), std::string::npos) << "kept as sent";
+  EXPECT_EQ(Enc(DataOf("s", "a")), Enc(data));
+  auto g = Work("w");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_FALSE(g[0].data.is_encoded());
+  EXPECT_EQ(Enc(g[0].data), Enc(data));
+  // Re-adding replaces the data as always; finishing keeps it.
+  Add("s", {Item(B("b"), Value::Encoded(sent))});
+  EXPECT_EQ(Enc(DataOf("s", "b")), Enc(data));
+  Finish("s", "a");
+  EXPECT_EQ(Enc(DataOf("s", "a")), Enc(data));
+  ExpectLoadRebuildsSummaries();
+}
+
 TEST_F(CoordinatorTest, AddWorkUnitsRejectsBadBatchesWhole) {
   Spec("s");
   EXPECT_EQ(coord_->AddWorkUnits(B("nope"), Value::Array({Item(B("a"))})).message(),
