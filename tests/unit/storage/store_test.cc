@@ -825,12 +825,15 @@ std::vector<int> NiceOfThreads(const std::string& name) {
     std::ifstream stat(t.path() / "stat");
     std::string line;
     std::getline(stat, line);
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos || close + 2 > line.size()) continue;  // the thread ended
     // Fields after the parenthesised command: state is field 3, nice field 19.
-    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::istringstream rest(line.substr(close + 2));
     std::string field;
-    for (int i = 3; i <= 19 && rest >> field; ++i) {
+    int i = 3;
+    for (; i <= 19 && rest >> field; ++i) {
     }
-    out.push_back(std::stoi(field));
+    if (i == 20) out.push_back(std::stoi(field));
   }
   return out;
 }
