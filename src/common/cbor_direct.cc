@@ -193,39 +193,37 @@ class Direct {
   uint64_t pending_ = 0;  // elements declared by open containers and not yet begun
 };
 
+// Runs `d` over one item into `out` (null: check only) and, when the item is whole and within
+// the byte limit, hands it over with its byte count.
+template <bool kKeep>
+bool Run(Direct<kKeep>& d, const uint8_t* data, const DecodeLimits& limits, Value* out,
+         size_t* consumed) {
+  Value v;
+  if (!d.Item(out ? &v : nullptr, 0, 0)) return false;
+  const size_t n = static_cast<size_t>(d.position() - data);
+  if (n > limits.max_bytes) return false;
+  if (out) *out = std::move(v);
+  *consumed = n;
+  return true;
+}
+
 }  // namespace
 
 bool DecodeDirect(const uint8_t* data, size_t size, const DecodeLimits& limits, Value* out,
                   size_t* consumed) {
   Direct<false> d(data, size, limits);
-  Value v;
-  if (!d.Item(&v, 0)) return false;
-  const size_t n = static_cast<size_t>(d.position() - data);
-  if (n > limits.max_bytes) return false;
-  *out = std::move(v);
-  *consumed = n;
-  return true;
+  return Run(d, data, limits, out, consumed);
 }
 
 bool SkipDirect(const uint8_t* data, size_t size, const DecodeLimits& limits, size_t* consumed) {
   Direct<true> d(data, size, limits);
-  if (!d.Item(nullptr, 0)) return false;
-  const size_t n = static_cast<size_t>(d.position() - data);
-  if (n > limits.max_bytes) return false;
-  *consumed = n;
-  return true;
+  return Run(d, data, limits, nullptr, consumed);
 }
 
 bool DecodeDirectKeeping(const uint8_t* data, size_t size, const DecodeLimits& limits,
                          const std::vector<PathStep>& encoded_at, Value* out, size_t* consumed) {
   Direct<true> d(data, size, limits, encoded_at.empty() ? nullptr : &encoded_at);
-  Value v;
-  if (!d.Item(&v, 0, 0)) return false;
-  const size_t n = static_cast<size_t>(d.position() - data);
-  if (n > limits.max_bytes) return false;
-  *out = std::move(v);
-  *consumed = n;
-  return true;
+  return Run(d, data, limits, out, consumed);
 }
 
 }  // namespace coordinated

@@ -35,10 +35,6 @@ StatusOr<Request> SplitRequest(V& msg) {
   return req;
 }
 
-}  // namespace
-
-namespace {
-
 constexpr std::string_view kAddWorkUnits = "add_work_units";
 
 // Whether `bytes` is a map whose first "method" entry names add_work_units: its keys are
