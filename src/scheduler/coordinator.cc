@@ -154,12 +154,13 @@ Status Coordinator::ValidateName(const Value& name, std::string_view what, uint6
 }
 
 StatusOr<std::optional<UnitRecord>> Coordinator::ReadUnit(const SpecState& spec,
-                                                          std::string_view key) const {
+                                                          std::string_view key,
+                                                          storage::UnitData data) const {
   std::string v;
   Status s = store_->Get(Cf::kUnits, keys::Unit(spec.id, key), &v);
   if (s.code() == Code::kNotFound) return std::optional<UnitRecord>();
   if (!s.ok()) return s;
-  auto rec = storage::DecodeUnit(v);
+  auto rec = storage::DecodeUnit(v, data);
   if (!rec.ok()) return rec.status();
   return std::optional<UnitRecord>(std::move(rec).value());
 }
@@ -167,13 +168,15 @@ StatusOr<std::optional<UnitRecord>> Coordinator::ReadUnit(const SpecState& spec,
 // ---- Txn ----------------------------------------------------------------------------------
 
 StatusOr<std::optional<UnitRecord>> Coordinator::Txn::Read(const SpecState& spec,
-                                                           std::string_view key) {
+                                                           std::string_view key,
+                                                           storage::UnitData data) {
   auto it = overlay_.find({spec.id, std::string(key)});
-  if (it == overlay_.end()) return c_->ReadUnit(spec, key);
+  if (it == overlay_.end()) return c_->ReadUnit(spec, key, data);
   std::optional<UnitRecord> r = it->second;
-  // Data added in this transaction may still be the bytes it came in (Value::Encoded); a
-  // record read back has it decoded, as one read from the store has.
-  if (r && r->data.is_encoded()) r->data = r->data.Decoded();
+  // Data written in this transaction may be bytes (Value::Encoded): decoded unless allowed.
+  if (r && r->data.is_encoded() && data == storage::UnitData::kDecoded) {
+    r->data = r->data.Decoded();
+  }
   return r;
 }
 

@@ -233,8 +233,11 @@ class Coordinator {
   // Builds spec.pending_order from the spec's leases unless it is already there.
   Status EnsurePendingOrder(const SpecState& spec) const;
   Status ValidateName(const Value& name, std::string_view what, uint64_t max) const;
-  StatusOr<std::optional<storage::UnitRecord>> ReadUnit(const SpecState& spec,
-                                                        std::string_view key) const;
+  // The stored unit; `data` as storage::DecodeUnit (kMayKeep only for callers that pass the
+  // data on without looking into it).
+  StatusOr<std::optional<storage::UnitRecord>> ReadUnit(
+      const SpecState& spec, std::string_view key,
+      storage::UnitData data = storage::UnitData::kDecoded) const;
   // Writes `now` (or deletes when null) with every index entry and counter change implied by
   // going from `before` to `now`. Normalizes `now` in place first: AVAILABLE with blockers is
   // BLOCKED and BLOCKED without is AVAILABLE; not_before only stays on an AVAILABLE unit; a unit

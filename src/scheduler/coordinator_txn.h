@@ -32,9 +32,12 @@ class Coordinator::Txn {
   void Touch(SpecState& spec) { touched_.insert(&spec); }
   // For a spec being removed by this transaction: its counters must not be written back.
   void Forget(SpecState& spec) { touched_.erase(&spec); }
-  // The unit as this transaction left it, else as stored. Its data is always decoded (never a
-  // Value::Encoded, which units being added carry until they are written).
-  StatusOr<std::optional<storage::UnitRecord>> Read(const SpecState& spec, std::string_view key);
+  // The unit as this transaction left it, else as stored. Its data is decoded, unless the
+  // caller allows kMayKeep (it only passes the data on): then it may be a Value::Encoded, as
+  // units being added carry until they are written and claims read them from the store.
+  StatusOr<std::optional<storage::UnitRecord>> Read(
+      const SpecState& spec, std::string_view key,
+      storage::UnitData data = storage::UnitData::kDecoded);
   void Remember(const SpecState& spec, std::string_view key, const storage::UnitRecord* now);
   void Remember(const SpecState& spec, std::string_view key, storage::UnitRecord&& now);
   // True when this transaction has written the unit (since its last Commit).

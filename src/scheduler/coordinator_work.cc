@@ -187,7 +187,8 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
   for (; it->Valid() && static_cast<int64_t>(out.size()) < n; it->Next()) {
     floor.assign(it->key());
     std::string key(storage::DecodeIndexKey(it->key()).unit_key);
-    COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, key));
+    // The data only passes into the reply and the record written back: it may stay bytes.
+    COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, key, storage::UnitData::kMayKeep));
     if (!rec || rec->status != storage::kAvailable) continue;
     COORD_CRASH_POINT_IF(rec->expiries > 0, "get_work.regrant_expired");
     lease_unit(key, &*rec, *rec);
@@ -220,8 +221,13 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
 }
 
 void Coordinator::Chain(Txn& txn, SpecState& spec, const UnitRecord& unit, double now) {
-  if (!spec.settings.then.is_string() || !unit.data.is_map()) return;
-  const Value* output = unit.data.FindKey("output");
+  if (!spec.settings.then.is_string()) return;
+  // The finished unit's data may have been kept as its bytes (ApplyUpdate reads it so).
+  std::optional<Value> decoded;
+  if (unit.data.is_encoded()) decoded = unit.data.Decoded();
+  const Value& unit_data = decoded ? *decoded : unit.data;
+  if (!unit_data.is_map()) return;
+  const Value* output = unit_data.FindKey("output");
   if (!output || !output->Truthy()) return;
   SpecState* next = Find(spec.settings.then);
   if (!next) return;  // as the original: a missing successor is ignored
@@ -413,7 +419,8 @@ StatusOr<std::pair<bool, std::string>> Coordinator::ApplyUpdate(Txn& txn, const 
   const double lease = plan.lease;
   const int status = plan.status;
   const Value* data = plan.data;
-  COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, k));
+  // The old data is only carried over (or replaced); Chain decodes what it reads.
+  COORD_ASSIGN_OR_RETURN(auto rec, txn.Read(*spec, k, storage::UnitData::kMayKeep));
   if (!rec) {
     return std::make_pair(false, "no such work unit key=" + PyRepr(*plan.key_value));
   }

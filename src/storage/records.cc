@@ -120,8 +120,8 @@ namespace {
 // anything else: another element count, a field in another CBOR form, trailing bytes.
 class UnitReader {
  public:
-  explicit UnitReader(std::string_view b)
-      : p_(reinterpret_cast<const uint8_t*>(b.data())), end_(p_ + b.size()) {}
+  UnitReader(std::string_view b, UnitData data)
+      : p_(reinterpret_cast<const uint8_t*>(b.data())), end_(p_ + b.size()), data_(data) {}
 
   bool Read(UnitRecord* r) {
     // DecodeCbor's byte limit is on the whole record: past it, the general path has the error.
@@ -136,7 +136,7 @@ class UnitReader {
     if (!UInt(&status) || status < kAvailable || status > kFailed) return false;
     r->status = static_cast<int>(status);
     uint64_t attempts, expiries, blockers = 0;
-    if (!Double(&r->priority) || !Item(&r->data, kDataLimits) || !Item(&r->worker_id, kOneItem) ||
+    if (!Double(&r->priority) || !Data(&r->data) || !Item(&r->worker_id, kOneItem) ||
         !OptDouble(&r->expiration) || !Double(&r->not_before) || !UInt(&attempts) ||
         !UInt(&expiries) || (n > 10 && !UInt(&blockers)) ||
         (n > 11 && !ZeroOrDouble(&r->available_since)) ||
@@ -197,15 +197,26 @@ class UnitReader {
     return true;
   }
 
+  // The data, decoded or (kMayKeep) kept as its bytes after the checks decoding would make.
+  bool Data(Value* v) {
+    if (data_ == UnitData::kDecoded) return Item(v, kDataLimits);
+    size_t used = 0;
+    if (!SkipDirect(p_, static_cast<size_t>(end_ - p_), kDataLimits, &used)) return false;
+    *v = Value::Encoded(std::string(reinterpret_cast<const char*>(p_), used));
+    p_ += used;
+    return true;
+  }
+
   const uint8_t* p_;
   const uint8_t* end_;
+  const UnitData data_;
 };
 
 }  // namespace
 
-StatusOr<UnitRecord> DecodeUnit(std::string_view bytes) {
+StatusOr<UnitRecord> DecodeUnit(std::string_view bytes, UnitData data) {
   UnitRecord fast;
-  if (UnitReader(bytes).Read(&fast)) return fast;
+  if (UnitReader(bytes, data).Read(&fast)) return fast;
   return DecodeUnitGeneral(bytes);
 }
 

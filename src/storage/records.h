@@ -78,10 +78,15 @@ inline bool InByStatus(const UnitRecord& r) {
   return r.status != kAvailable || r.not_before > 0;
 }
 std::string EncodeUnit(const UnitRecord& r);
+// How DecodeUnit hands over the unit's data: decoded (a Value tree), or, for a caller that only
+// passes the data on (into a reply, into the record it writes back), possibly kept as its bytes
+// (Value::Encoded, after the same checks and limits as decoding). kMayKeep is a permission,
+// not a promise: a record read by the general path has its data decoded.
+enum class UnitData { kDecoded, kMayKeep };
 // Reads the layout EncodeUnit writes field by field; any other form (older or longer records,
 // numbers in other encodings, damage) goes through DecodeUnitGeneral, which decodes the CBOR
 // array first. Both give the same record, or the same error.
-StatusOr<UnitRecord> DecodeUnit(std::string_view bytes);
+StatusOr<UnitRecord> DecodeUnit(std::string_view bytes, UnitData data = UnitData::kDecoded);
 StatusOr<UnitRecord> DecodeUnitGeneral(std::string_view bytes);
 
 // attempts: spec id + key + number -> AttemptRecord

@@ -4,7 +4,8 @@
 //
 // The whole input is handed to every Decode* function. Errors are fine; a record that decodes
 // must re-encode to bytes that decode again and re-encode to the same bytes (the encoding of a
-// decoded record is a fixed point). Every input goes through DecodeIndexKey and
+// decoded record is a fixed point), and a unit record read with its data kept as bytes must
+// equal the one read with it decoded. Every input goes through DecodeIndexKey and
 // DecodeStatusIndexKey: a key long enough for the layout (12 bytes, 13 with the status byte)
 // must decode as valid into parts that reassemble it, a shorter one as invalid; every input
 // goes through DecodeUnitRef, which must
@@ -79,13 +80,34 @@ void CheckKeys(std::string_view k) {
   }
 }
 
+// Reading a unit with its data kept as bytes accepts exactly what decoding accepts, and gives
+// the same record: the same fields and data that decodes to the same value.
+void CheckUnitKeepingData(std::string_view bytes) {
+  auto decoded = storage::DecodeUnit(bytes);
+  auto kept = storage::DecodeUnit(bytes, storage::UnitData::kMayKeep);
+  if (decoded.ok() != kept.ok())
+    FuzzDie(kTarget, "DecodeUnit: keeping the data changed the answer");
+  if (!decoded.ok()) return;
+  if (decoded->data.is_encoded()) FuzzDie(kTarget, "DecodeUnit: data kept without leave");
+  if (!(kept->data == decoded->data)) FuzzDie(kTarget, "DecodeUnit: kept data decodes otherwise");
+  // The kept bytes are the data as stored (a half float stays half): decoded again, the record
+  // encodes as the decoded one does.
+  auto again = storage::DecodeUnit(storage::EncodeUnit(*kept));
+  if (!again.ok() || storage::EncodeUnit(*again) != storage::EncodeUnit(*decoded)) {
+    FuzzDie(kTarget, "DecodeUnit: the record with kept data encodes otherwise");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes = coordfuzz::AsView(data, size);
   CheckRecord(bytes, storage::DecodeSpec, storage::EncodeSpec, "spec record not a fixed point");
   CheckRecord(bytes, storage::DecodeStats, storage::EncodeStats, "stats record not a fixed point");
-  CheckRecord(bytes, storage::DecodeUnit, storage::EncodeUnit, "unit record not a fixed point");
+  CheckRecord(
+      bytes, [](std::string_view b) { return storage::DecodeUnit(b); }, storage::EncodeUnit,
+      "unit record not a fixed point");
+  CheckUnitKeepingData(bytes);
   CheckRecord(bytes, storage::DecodeAttempt, storage::EncodeAttempt,
               "attempt record not a fixed point");
   CheckRecord(bytes, storage::DecodeLock, storage::EncodeLock, "lock record not a fixed point");

@@ -302,15 +302,42 @@ TEST_F(CoordinatorTest, UnitDataAddedAsItsBytesReadsBackDecoded) {
   ASSERT_TRUE(store()->Get(storage::Cf::kUnits, storage::keys::Unit(1, "a"), &stored).ok());
   EXPECT_NE(stored.find(sent), std::string::npos) << "kept as sent";
   EXPECT_EQ(Enc(DataOf("s", "a")), Enc(data));
+  // A claim passes the stored bytes on as they are: the reply carries the data as it was sent.
   auto g = Work("w");
   ASSERT_EQ(g.size(), 1u);
-  EXPECT_FALSE(g[0].data.is_encoded());
-  EXPECT_EQ(Enc(g[0].data), Enc(data));
+  ASSERT_TRUE(g[0].data.is_encoded());
+  EXPECT_EQ(g[0].data.encoded(), sent);
+  EXPECT_EQ(Enc(g[0].data.Decoded()), Enc(data));
+  stored.clear();
+  ASSERT_TRUE(store()->Get(storage::Cf::kUnits, storage::keys::Unit(1, "a"), &stored).ok());
+  EXPECT_NE(stored.find(sent), std::string::npos) << "the claimed record still holds the bytes";
   // Re-adding replaces the data as always; finishing keeps it.
   Add("s", {Item(B("b"), Value::Encoded(sent))});
   EXPECT_EQ(Enc(DataOf("s", "b")), Enc(data));
   Finish("s", "a");
   EXPECT_EQ(Enc(DataOf("s", "a")), Enc(data));
+  ExpectLoadRebuildsSummaries();
+}
+
+TEST_F(CoordinatorTest, ChainingReadsOutputFromDataKeptAsBytes) {
+  // A finish without data reads the unit's data kept as its stored bytes; the chain decodes it.
+  Spec("s", {{"then", B("next")}});
+  Spec("next");
+  Add("s", {Item(B("a"), MapOf({{"output", Value::Array({B("x")})}})),
+            Item(B("b"), MapOf({{"output", MapOf({{"y", MapOf({{"d", U(1)}})}})}})),
+            Item(B("c"), MapOf({{"output", U(0)}}))});
+  ASSERT_EQ(Work("w", 3).size(), 3u);
+  ASSERT_TRUE(Finish("s", "a").first);
+  EXPECT_EQ(StatusCode("next", "x"), kAvailable);
+  ASSERT_TRUE(Finish("s", "c").first);
+  EXPECT_EQ(Counts("next"), (std::map<int, uint64_t>{{1, 1}})) << "falsy output chains nothing";
+  // Failed first (the data passes through a second write as bytes), then finished: chains.
+  ASSERT_TRUE(Update("s", B("b"), MapOf({{"status", U(kFailed)}})).first);
+  EXPECT_EQ(Counts("next"), (std::map<int, uint64_t>{{1, 1}}));
+  ASSERT_TRUE(Finish("s", "b").first);
+  EXPECT_EQ(Enc(DataOf("next", "y")), Enc(MapOf({{"d", U(1)}})));
+  EXPECT_EQ(Enc(DataOf("s", "b")), Enc(MapOf({{"output", MapOf({{"y", MapOf({{"d", U(1)}})}})}})));
+  Check();
   ExpectLoadRebuildsSummaries();
 }
 
