@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -72,6 +73,16 @@ class Value {
   static Value Text(std::string_view s);
   static Value Array(std::vector<Value> items = {});
   static Value Tuple(std::vector<Value> items = {});
+  // The same from values moved in: `Tuple({std::move(a), std::move(b)})` copies each element
+  // (a braced list's elements are const), these do not.
+  template <typename... V>
+  requires(std::is_same_v<V, Value>&&...) static Value ArrayOf(V... items) {
+    return Array(Moved(std::move(items)...));
+  }
+  template <typename... V>
+  requires(std::is_same_v<V, Value>&&...) static Value TupleOf(V... items) {
+    return Tuple(Moved(std::move(items)...));
+  }
   static Value Map();
   static Value Tag(uint64_t tag, Value item);
   static Value Simple(uint8_t v);
@@ -146,6 +157,13 @@ class Value {
   std::string ToDiagnostic() const;
 
  private:
+  template <typename... V>
+  static std::vector<Value> Moved(V... items) {
+    std::vector<Value> v;
+    v.reserve(sizeof...(items));
+    (v.push_back(std::move(items)), ...);
+    return v;
+  }
   Kind kind_ = Kind::kNull;
   uint64_t num_ = 0;  // see invariants; also the bit pattern of a double
   std::string str_;

@@ -17,7 +17,7 @@ using scheduler::Coordinator;
 
 bool Given(const Value& v) { return v.kind() != Value::Kind::kUndefined; }
 Value OptMap(const Value& v) { return Given(v) && !v.is_null() ? v : Value::Map(); }
-Value Pair(Value a, Value b) { return Value::Tuple({std::move(a), std::move(b)}); }
+Value Pair(Value a, Value b) { return Value::TupleOf(std::move(a), std::move(b)); }
 Value Msg(std::string_view m) { return Value::Bytes(m); }
 Value OkPair() { return Pair(Value::Bool(true), Value::Null()); }
 
@@ -250,12 +250,12 @@ StatusOr<Value> GetWork(CallContext& ctx, Args& a) {
       return Pair(Value::Tuple({Value::Null(), Value::Null(), Value::Null()}), Value::Null());
     }
     auto& g = grants[0];
-    return Pair(Value::Tuple({std::move(g.spec_name), std::move(g.key), std::move(g.data)}),
+    return Pair(Value::TupleOf(std::move(g.spec_name), std::move(g.key), std::move(g.data)),
                 Value::Null());
   }
   Value list = Value::Array();
   for (auto& g : grants) {
-    list.Append(Value::Tuple({std::move(g.spec_name), std::move(g.key), std::move(g.data)}));
+    list.Append(Value::TupleOf(std::move(g.spec_name), std::move(g.key), std::move(g.data)));
   }
   return Pair(std::move(list), Value::Null());
 }
@@ -315,7 +315,7 @@ StatusOr<Value> AddDependentWorkUnits(CallContext& ctx, Args& a) {
 // ---- locks (the Go daemon's replies: plain arrays, not tuples) -------------------------------
 
 Value GoPair(const std::pair<bool, std::string>& r) {
-  return Value::Array({Value::Bool(r.first), r.first ? Value::Null() : Msg(r.second)});
+  return Value::ArrayOf(Value::Bool(r.first), r.first ? Value::Null() : Msg(r.second));
 }
 
 StatusOr<Value> Lock(CallContext& ctx, Args& a) {
@@ -325,7 +325,7 @@ StatusOr<Value> Lock(CallContext& ctx, Args& a) {
 
 StatusOr<Value> LockSome(CallContext& ctx, Args& a) {
   COORD_ASSIGN_OR_RETURN(Value got, C(ctx).LockSome(a[0], a[1], a[2]));
-  return Value::Array({std::move(got), Value::Null()});
+  return Value::ArrayOf(std::move(got), Value::Null());
 }
 
 StatusOr<Value> Renew(CallContext& ctx, Args& a) {
@@ -352,7 +352,7 @@ StatusOr<Value> ListLocks(CallContext& ctx, Args&) {
   COORD_ASSIGN_OR_RETURN(auto locks, C(ctx).ListLocks());
   Value out = Value::Array();
   for (auto& l : locks) {
-    out.Append(Value::Array({std::move(l.path), std::move(l.owner), Value::Double(l.deadline)}));
+    out.Append(Value::ArrayOf(std::move(l.path), std::move(l.owner), Value::Double(l.deadline)));
   }
   return out;
 }

@@ -359,7 +359,7 @@ StatusOr<std::vector<Value>> Coordinator::GetWorkUnitStatus(const Value& name, c
     if (rec->blockers > 0) {
       COORD_ASSIGN_OR_RETURN(auto pre, PendingPrerequisites(*spec, k.str()));
       Value deps = Value::Array();
-      for (auto& [s, key] : pre) deps.Append(Value::Tuple({std::move(s), std::move(key)}));
+      for (auto& [s, key] : pre) deps.Append(Value::TupleOf(std::move(s), std::move(key)));
       m.AppendEntry(Value::Bytes("depends_on"), std::move(deps));
     }
     out.push_back(std::move(m));

@@ -46,6 +46,25 @@ TEST(ValueTest, EachFactoryProducesItsKind) {
   EXPECT_EQ(Value::String(Kind::kBytes, "x").kind(), Kind::kBytes);
 }
 
+TEST(ValueTest, ArrayOfAndTupleOfMoveTheirElementsIn) {
+  // Same values as the braced-list factories...
+  EXPECT_EQ(Value::ArrayOf(Value::UInt(1), Value::Bytes("b")),
+            Value::Array({Value::UInt(1), Value::Bytes("b")}));
+  EXPECT_EQ(Value::TupleOf(Value::Null(), Value::Text("t"), Value::Map()),
+            Value::Tuple({Value::Null(), Value::Text("t"), Value::Map()}));
+  EXPECT_EQ(Value::TupleOf().kind(), Kind::kTuple);
+  // ...but each element is moved, not copied: a long string keeps its buffer, and so does a
+  // nested sequence's element.
+  Value big = Value::Bytes(std::string(4096, 'x'));
+  const char* const buffer = big.str().data();
+  Value inner = Value::ArrayOf(std::move(big));
+  Value outer = Value::TupleOf(std::move(inner), Value::Null());
+  ASSERT_EQ(outer.items().size(), 2u);
+  ASSERT_EQ(outer.items()[0].items().size(), 1u);
+  EXPECT_EQ(outer.items()[0].items()[0].str().data(), buffer);
+  EXPECT_EQ(outer.items()[0].items()[0].str(), std::string(4096, 'x'));
+}
+
 TEST(ValueTest, PredicatesGroupKinds) {
   EXPECT_TRUE(Value::Int(-3).is_int());
   EXPECT_TRUE(Value::Int(-3).is_number());
