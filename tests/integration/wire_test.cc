@@ -251,6 +251,34 @@ TEST_F(WireTest, GetWorkReplyBytesMatchPy) {
   EXPECT_EQ(raw.ReadUpTo(1, 0.1), "");  // nothing after the reply
 }
 
+TEST_F(WireTest, GetWorkReplyCarriesUnitDataAsSent) {
+  // {b"x": 1.0 as a half float, b"n": 5 with a one-byte argument}: valid CBOR that Python
+  // decodes to the same values as the shortest double and integer forms.
+  const std::string sent = Hex("A2 41 78 F9 3C 00 41 6E 18 05");
+  MakeSpec({{"wu1", Value::Encoded(sent)}});
+  RawConn raw(daemon_->port());
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE(raw.Send(
+      Hex("D8 18 58 3F A3 42 69 64 02 46 6D 65 74 68 6F 64 48 67 65 74 5F 77 6F 72 6B 46 70 61 72"
+          " 61 6D 73 82 48 77 6F 72 6B 65 72 2D 31 A2 48 6D 61 78 5F 6A 6F 62 73 01 4A 6C 65 61 73"
+          " 65 5F 74 69 6D 65 19 03 84")));
+  // The unit's data goes out in the claim's reply byte for byte as it came in.
+  const std::string expected =
+      Hex("D8 18 58 25 A2 42 69 64 02 46 72 65 73 75 6C 74 D8 80 82 D8 80 83 43 77 73 31 43 77 75"
+          " 31") +
+      sent + Hex("F6");
+  EXPECT_EQ(ToHex(raw.ReadUpTo(expected.size(), 5.0)), ToHex(expected));
+  EXPECT_EQ(raw.ReadUpTo(1, 0.1), "");
+  // Finished and listed, the data reads back as the same values.
+  ASSERT_TRUE(Update(*c_, "ws1", "wu1", M({{"status", I(4)}, {"worker_id", B("worker-1")}}))
+                  .items()[0]
+                  .as_bool());
+  auto listed = c_->Call("get_work_units", A({B("ws1"), M({{"work_unit_keys", A({B("wu1")})}})}));
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_EQ(listed->items()[0], A({Tup({B("wu1"), M({{"x", Value::Double(1.0)}, {"n", I(5)}})})}))
+      << listed->ToDiagnostic();
+}
+
 // ---- pipelining and batches -----------------------------------------------------------------
 
 TEST_F(WireTest, PipelineOfHundredMixedCallsAnsweredInOrder) {
