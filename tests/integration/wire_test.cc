@@ -270,11 +270,13 @@ TEST_F(WireTest, GetWorkReplyCarriesUnitDataAsSent) {
   EXPECT_EQ(ToHex(raw.ReadUpTo(expected.size(), 5.0)), ToHex(expected));
   EXPECT_EQ(raw.ReadUpTo(1, 0.1), "");
   // Finished and listed, the data reads back as the same values.
-  ASSERT_TRUE(Update(*c_, "ws1", "wu1", M({{"status", I(4)}, {"worker_id", B("worker-1")}}))
-                  .items()[0]
-                  .as_bool());
+  const Value done = Update(*c_, "ws1", "wu1", M({{"status", I(4)}, {"worker_id", B("worker-1")}}));
+  ASSERT_TRUE(done.is_sequence() && !done.items().empty() && done.items()[0].is_bool() &&
+              done.items()[0].as_bool())
+      << done.ToDiagnostic();
   auto listed = c_->Call("get_work_units", A({B("ws1"), M({{"work_unit_keys", A({B("wu1")})}})}));
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_TRUE(listed->is_sequence() && !listed->items().empty()) << listed->ToDiagnostic();
   EXPECT_EQ(listed->items()[0], A({Tup({B("wu1"), M({{"x", Value::Double(1.0)}, {"n", I(5)}})})}))
       << listed->ToDiagnostic();
 }
