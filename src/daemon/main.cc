@@ -279,10 +279,8 @@ int Run(int argc, char** argv) {
 
   // A synced group's replies go to the network threads as one handler: one wake-up per group
   // instead of one per reply (each reply then moves to its connection's strand from there).
-  sequencer.SetDeliver([&io](std::vector<std::function<void()>>&& dones) {
-    boost::asio::post(io, [dones = std::move(dones)] {
-      for (const auto& done : dones) done();
-    });
+  sequencer.SetDeliver([&io](scheduler::Sequencer::Group&& group) {
+    boost::asio::post(io, [group = std::move(group)]() mutable { group.Run(); });
   });
 
   // RPC.

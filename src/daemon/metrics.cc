@@ -73,6 +73,14 @@ const std::vector<MetricInfo>& MetricTable() {
        "Bytes held by the cache of recently written unit records."},
       {"coordinated_commit_groups_total", "counter", "",
        "Group commits of the sequencer (each covers every change queued meanwhile)."},
+      {"coordinated_sequenced_requests_total", "counter", "",
+       "Requests answered through the sequencer (everything that reads or changes coordination "
+       "state) since start-up; the denominator of coordinated_sequencer_stage_seconds_total."},
+      {"coordinated_sequencer_stage_seconds_total", "counter", "stage",
+       "Seconds those requests spent in each stage, summed: queue (waiting for the state "
+       "thread), apply (running on it), commit_wait (until the sync covering it began: the "
+       "rest of its group and the previous sync), sync (that write-ahead-log sync) and handoff "
+       "(until its reply was handed to its connection)."},
       {"process_cpu_seconds_total", "counter", "", "User and system CPU time, in seconds."},
       {"process_resident_memory_bytes", "gauge", "", "Resident memory size in bytes."},
       {"process_virtual_memory_bytes", "gauge", "", "Virtual memory size in bytes."},
@@ -367,6 +375,15 @@ std::string RenderMetrics(const MetricsSnapshot& s, const MetricsRegistry& regis
   w.Single("coordinated_storage_write_cache_hits_total", static_cast<double>(s.write_cache_hits));
   w.Single("coordinated_storage_write_cache_bytes", static_cast<double>(s.write_cache_bytes));
   w.Single("coordinated_commit_groups_total", static_cast<double>(s.commit_groups));
+  w.Single("coordinated_sequenced_requests_total", static_cast<double>(s.sequenced_jobs));
+  w.Family("coordinated_sequencer_stage_seconds_total");
+  for (const auto& [stage, seconds] : {std::pair<const char*, double>{"queue", s.stage_queue},
+                                       {"apply", s.stage_apply},
+                                       {"commit_wait", s.stage_commit_wait},
+                                       {"sync", s.stage_sync},
+                                       {"handoff", s.stage_handoff}}) {
+    w.Sample("coordinated_sequencer_stage_seconds_total", {{"stage", stage}}, seconds);
+  }
 
   const ProcessStats p = ReadProcessStats();
   w.Single("process_cpu_seconds_total", p.cpu_seconds);

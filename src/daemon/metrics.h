@@ -111,6 +111,9 @@ struct MetricsSnapshot {
   double sync_seconds = 0;
   double sync_max_seconds = 0;
   uint64_t commit_groups = 0;
+  // Sequencer::StageTotals: requests answered through the sequencer and their time by stage.
+  uint64_t sequenced_jobs = 0;
+  double stage_queue = 0, stage_apply = 0, stage_commit_wait = 0, stage_sync = 0, stage_handoff = 0;
 };
 
 // Process figures from /proc/self (zeros where unreadable).

@@ -32,16 +32,16 @@ bool Sequencer::Submit(std::function<void()> run, std::function<void()> done) {
     std::lock_guard<std::mutex> lock(mu_);
     // After a failed sync nothing more is acknowledged: refuse, so the caller answers itself.
     if (stopping_ || failed_) return false;
-    queue_.push_back(Job{std::move(run), std::move(done)});
+    queue_.push_back(Job{std::move(run), std::move(done), Clock::now()});
   }
   cv_.notify_one();
   return true;
 }
 
 void Sequencer::Loop() {
-  using Clock = std::chrono::steady_clock;
   auto next_tick = Clock::now();
   std::deque<Job> group;
+  std::vector<Applied> applied;
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -58,7 +58,11 @@ void Sequencer::Loop() {
     }
     for (auto& job : group) {
       if (failed_) break;  // seen between jobs: start nothing more
+      const auto started = Clock::now();
       job.run();
+      if (job.done) {
+        applied.push_back({std::move(job.done), job.submitted, started, Clock::now()});
+      }
     }
     bool ticked = false;
     if (Clock::now() >= next_tick) {
@@ -71,14 +75,13 @@ void Sequencer::Loop() {
     if (!group.empty() || ticked) {
       {
         std::lock_guard<std::mutex> lock(commit_mu_);
-        for (auto& job : group) {
-          if (job.done) to_commit_.push_back(std::move(job.done));
-        }
+        for (auto& a : applied) to_commit_.push_back(std::move(a));
         commit_wanted_ = true;
       }
       commit_cv_.notify_one();
     }
     group.clear();
+    applied.clear();
   }
   {
     std::lock_guard<std::mutex> lock(commit_mu_);
@@ -88,7 +91,7 @@ void Sequencer::Loop() {
 }
 
 void Sequencer::Committer() {
-  std::vector<std::function<void()>> batch;
+  std::vector<Applied> batch;
   while (true) {
     {
       std::unique_lock<std::mutex> lock(commit_mu_);
@@ -103,7 +106,9 @@ void Sequencer::Committer() {
     }
     // Everything the sequencer applied before handing these callbacks over is in the log.
     COORD_CRASH_POINT_IF(!batch.empty(), "sequencer.before_sync");
+    const auto sync_start = Clock::now();
     Status s = sync_ ? sync_() : Status::Ok();
+    const auto synced = Clock::now();
     if (!s.ok()) {
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -116,14 +121,47 @@ void Sequencer::Committer() {
     }
     groups_.fetch_add(1, std::memory_order_relaxed);
     COORD_CRASH_POINT_IF(!batch.empty(), "sequencer.before_reply");
-    if (deliver_ && !batch.empty()) {
-      deliver_(std::move(batch));
-      batch = {};
+    Group g;
+    g.synced_ = synced;
+    g.owner_ = this;
+    g.dones_.reserve(batch.size());
+    for (auto& a : batch) {
+      stage_queue_.Add(a.started - a.submitted);
+      stage_apply_.Add(a.finished - a.started);
+      stage_commit_wait_.Add(sync_start - a.finished);
+      stage_sync_.Add(synced - sync_start);
+      g.dones_.push_back(std::move(a.done));
+    }
+    batch.clear();
+    if (deliver_ && g.size() > 0) {
+      deliver_(std::move(g));
     } else {
-      for (auto& done : batch) done();
-      batch.clear();
+      g.Run();
     }
   }
+}
+
+void Sequencer::Group::Run() {
+  for (auto& done : dones_) {
+    if (owner_) {
+      owner_->stage_handoff_.Add(Clock::now() - synced_);
+      owner_->answered_.fetch_add(1, std::memory_order_relaxed);
+    }
+    done();
+  }
+  dones_.clear();
+}
+
+Sequencer::StageTotals Sequencer::stage_totals() const {
+  auto secs = [](const Stage& st) { return static_cast<double>(st.nanos.load()) * 1e-9; };
+  StageTotals t;
+  t.jobs = answered_.load();
+  t.queue = secs(stage_queue_);
+  t.apply = secs(stage_apply_);
+  t.commit_wait = secs(stage_commit_wait_);
+  t.sync = secs(stage_sync_);
+  t.handoff = secs(stage_handoff_);
+  return t;
 }
 
 }  // namespace coordinated::scheduler

@@ -17,13 +17,20 @@
 // daemon logs it and exits non-zero), the pending `done` callbacks are never run and no job
 // starts after the failure is seen.
 //
+// Each answered job's time is split into five stages, summed over all jobs (stage_totals, for
+// the metrics): queue (submitted until its `run` began), apply (its `run`), commit wait (its
+// `run` ended until the sync covering it began: the rest of its group ran and the previous sync
+// finished), sync (that sync) and handoff (the sync ended until its `done` began).
+//
 // Thread-safety: Submit may be called from any thread. run and tick run on the sequencer
 // thread; sync, on_fatal and deliver on the committer thread, done there too unless a deliver
 // function passes it on. `done` must not touch coordination state (it only sends what `run`
 // prepared).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -37,11 +44,37 @@ namespace coordinated::scheduler {
 
 class Sequencer {
  public:
+  using Clock = std::chrono::steady_clock;
   using SyncFn = std::function<Status()>;
   using TickFn = std::function<double()>;
   using FatalFn = std::function<void(const Status&)>;
-  // Takes a synced group's `done` callbacks; must run each exactly once, in order.
-  using DeliverFn = std::function<void(std::vector<std::function<void()>>&& dones)>;
+
+  // A synced group's `done` callbacks, as the committer hands them to a deliver function.
+  class Group {
+   public:
+    Group() = default;
+    Group(Group&&) noexcept = default;
+    Group& operator=(Group&&) noexcept = default;
+    // Runs the callbacks in order on the calling thread, timing each one's handoff. Once: the
+    // group is empty afterwards.
+    void Run();
+    size_t size() const { return dones_.size(); }
+
+   private:
+    friend class Sequencer;
+    std::vector<std::function<void()>> dones_;
+    Clock::time_point synced_{};
+    Sequencer* owner_ = nullptr;
+  };
+  // Takes a synced group; must Run it exactly once (on any thread).
+  using DeliverFn = std::function<void(Group&& group)>;
+
+  // Seconds spent in each stage (see above), summed over the `jobs` answered so far. Each
+  // figure only grows; a job is counted once its `done` has begun.
+  struct StageTotals {
+    uint64_t jobs = 0;
+    double queue = 0, apply = 0, commit_wait = 0, sync = 0, handoff = 0;
+  };
 
   Sequencer(SyncFn sync, TickFn tick, FatalFn on_fatal);
   ~Sequencer();
@@ -64,11 +97,27 @@ class Sequencer {
 
   // Number of syncs that released replies so far (for metrics and tests).
   uint64_t groups() const { return groups_; }
+  StageTotals stage_totals() const;
 
  private:
   struct Job {
     std::function<void()> run;
     std::function<void()> done;
+    Clock::time_point submitted;
+  };
+  // An applied job waiting for its sync, with the times its first stages ended.
+  struct Applied {
+    std::function<void()> done;
+    Clock::time_point submitted, started, finished;
+  };
+  // A stage's sum in nanoseconds (StageTotals gives seconds).
+  struct Stage {
+    std::atomic<uint64_t> nanos{0};
+    void Add(Clock::duration d) {
+      nanos.fetch_add(static_cast<uint64_t>(std::max<int64_t>(
+                          0, std::chrono::duration_cast<std::chrono::nanoseconds>(d).count())),
+                      std::memory_order_relaxed);
+    }
   };
   void Loop();       // the sequencer thread
   void Committer();  // the committer thread
@@ -86,14 +135,16 @@ class Sequencer {
   // Applied groups waiting for their sync, in order.
   std::mutex commit_mu_;
   std::condition_variable commit_cv_;
-  std::vector<std::function<void()>> to_commit_;  // guarded by commit_mu_
-  bool commit_wanted_ = false;                    // a sync is owed even with no callbacks (guarded)
-  bool loop_finished_ = false;  // the sequencer thread has exited (guarded by commit_mu_)
+  std::vector<Applied> to_commit_;  // guarded by commit_mu_
+  bool commit_wanted_ = false;      // a sync is owed even with no callbacks (guarded)
+  bool loop_finished_ = false;      // the sequencer thread has exited (guarded by commit_mu_)
 
   std::atomic<bool> failed_{false};
   std::thread thread_;
   std::thread committer_;
   std::atomic<uint64_t> groups_{0};
+  Stage stage_queue_, stage_apply_, stage_commit_wait_, stage_sync_, stage_handoff_;
+  std::atomic<uint64_t> answered_{0};
 };
 
 }  // namespace coordinated::scheduler

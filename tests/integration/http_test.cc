@@ -332,6 +332,15 @@ TEST_F(HttpTest, MetricsReflectWorkAndParse) {
   EXPECT_GE(at("coordinated_storage_sync_seconds_total"), 0);
   EXPECT_GE(at("coordinated_storage_bytes"), 0);
   EXPECT_GT(at("coordinated_commit_groups_total"), 0);
+  // Every request above went through the sequencer; each took some time to apply and to sync.
+  EXPECT_GE(at("coordinated_sequenced_requests_total"), 4);
+  EXPECT_GT(at(R"(coordinated_sequencer_stage_seconds_total{stage="apply"})"), 0);
+  EXPECT_GT(at(R"(coordinated_sequencer_stage_seconds_total{stage="sync"})"), 0);
+  for (const char* stage : {"queue", "commit_wait", "handoff"}) {
+    EXPECT_GE(
+        at(std::string(R"(coordinated_sequencer_stage_seconds_total{stage=")") + stage + "\"}"), 0)
+        << stage;
+  }
   EXPECT_GT(at("process_resident_memory_bytes"), 1e6);
   EXPECT_GT(at("process_open_fds"), 3);
   EXPECT_GT(at("process_max_fds"), 0);

@@ -108,17 +108,17 @@ TEST(SequencerTest, JobsRunInSubmissionOrderAndDoneFollowsSync) {
 TEST(SequencerTest, DeliverReceivesEachSyncedGroupWhole) {
   Log log;
   std::mutex mu;
-  std::vector<std::vector<std::function<void()>>> groups;  // guarded by mu
+  std::vector<Sequencer::Group> groups;  // guarded by mu
   Sequencer seq(
       [&] {
         log.Add("sync");
         return Status::Ok();
       },
       nullptr, [&](const Status&) { log.Add("fatal"); });
-  seq.SetDeliver([&](std::vector<std::function<void()>>&& dones) {
-    log.Add("deliver" + std::to_string(dones.size()));
+  seq.SetDeliver([&](Sequencer::Group&& group) {
+    log.Add("deliver" + std::to_string(group.size()));
     std::lock_guard<std::mutex> l(mu);
-    groups.push_back(std::move(dones));
+    groups.push_back(std::move(group));
   });
   seq.Start();
   constexpr int kJobs = 300;
@@ -141,8 +141,9 @@ TEST(SequencerTest, DeliverReceivesEachSyncedGroupWhole) {
   }
   std::lock_guard<std::mutex> l(mu);
   for (auto& g : groups) {
-    EXPECT_FALSE(g.empty());
-    for (auto& done : g) done();
+    EXPECT_GT(g.size(), 0u);
+    g.Run();
+    EXPECT_EQ(g.size(), 0u) << "a group runs once";
   }
   for (int i = 0; i < kJobs; ++i) {
     EXPECT_EQ(log.IndexOf("done" + std::to_string(i)) - log.IndexOf("done0"), i);
@@ -400,6 +401,58 @@ TEST(SequencerTest, TickRunsPeriodicallyAtTheRequestedInterval) {
   lazy.Stop();
   EXPECT_EQ(done.load(), 5);
   EXPECT_EQ(slow.load(), 1) << "jobs do not make the tick run early";
+}
+
+// Each answered job's time is split into its stages. The sleeps make lower bounds that hold on
+// any machine: one group of four jobs, each running 5 ms, one 20 ms sync, replies taking 3 ms
+// each, so job k waits k * 5 ms to start, (3 - k) * 5 ms for the rest of its group, and k * 3 ms
+// for the replies before its own. A job without a callback is not counted; neither is a job
+// whose sync failed.
+TEST(SequencerTest, StageTotalsSplitEachAnsweredJobsTime) {
+  Log log;
+  std::atomic<bool> fail{false};
+  Sequencer seq(
+      [&] {
+        std::this_thread::sleep_for(20ms);
+        return fail ? Status::Internal("disk gone") : Status::Ok();
+      },
+      nullptr, [&](const Status&) { log.Add("fatal"); });
+  const auto begin = std::chrono::steady_clock::now();
+  for (int i = 0; i < 4; ++i) {  // queued before Start: one group
+    Submit(
+        seq, [] { std::this_thread::sleep_for(5ms); },
+        [&, i] {
+          std::this_thread::sleep_for(3ms);
+          log.Add("done" + std::to_string(i));
+        });
+  }
+  Submit(
+      seq, [] { std::this_thread::sleep_for(5ms); }, nullptr);
+  EXPECT_EQ(seq.stage_totals().jobs, 0u);
+  seq.Start();
+  ASSERT_TRUE(log.WaitFor("done", 4));
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  Sequencer::StageTotals t = seq.stage_totals();
+  EXPECT_EQ(t.jobs, 4u);
+  EXPECT_GE(t.queue, (0 + 1 + 2 + 3) * 0.005);
+  EXPECT_GE(t.apply, 4 * 0.005);
+  EXPECT_GE(t.commit_wait, (3 + 2 + 1 + 0) * 0.005);
+  EXPECT_GE(t.sync, 4 * 0.020);
+  EXPECT_GE(t.handoff, (0 + 1 + 2 + 3) * 0.003);
+  // No job is charged more than the time that passed.
+  EXPECT_LE(t.queue + t.apply + t.commit_wait + t.sync + t.handoff, 4 * wall);
+
+  // A failed sync answers nothing, so it adds nothing.
+  fail = true;
+  Submit(
+      seq, [] {}, [&] { log.Add("done-after-failure"); });
+  ASSERT_TRUE(log.WaitFor("fatal", 1));
+  seq.Stop();
+  const Sequencer::StageTotals after = seq.stage_totals();
+  EXPECT_EQ(after.jobs, 4u);
+  EXPECT_EQ(after.sync, t.sync);
+  EXPECT_EQ(log.Count("done-after-failure"), 0u);
 }
 
 TEST(SequencerTest, StopWithoutStartAndDestructorStop) {
