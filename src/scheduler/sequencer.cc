@@ -28,11 +28,12 @@ void Sequencer::Stop() {
 }
 
 bool Sequencer::Submit(std::function<void()> run, std::function<void()> done) {
+  const auto submitted = Clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
     // After a failed sync nothing more is acknowledged: refuse, so the caller answers itself.
     if (stopping_ || failed_) return false;
-    queue_.push_back(Job{std::move(run), std::move(done), Clock::now()});
+    queue_.push_back(Job{std::move(run), std::move(done), submitted});
   }
   cv_.notify_one();
   return true;
@@ -56,13 +57,13 @@ void Sequencer::Loop() {
       group.swap(queue_);
       if (group.empty() && stopping_) break;
     }
+    auto mark = Clock::now();  // one reading ends a run and starts the next
     for (auto& job : group) {
       if (failed_) break;  // seen between jobs: start nothing more
-      const auto started = Clock::now();
+      const auto started = mark;
       job.run();
-      if (job.done) {
-        applied.push_back({std::move(job.done), job.submitted, started, Clock::now()});
-      }
+      mark = Clock::now();
+      if (job.done) applied.push_back({std::move(job.done), job.submitted, started, mark});
     }
     bool ticked = false;
     if (Clock::now() >= next_tick) {
@@ -125,13 +126,17 @@ void Sequencer::Committer() {
     g.synced_ = synced;
     g.owner_ = this;
     g.dones_.reserve(batch.size());
+    Clock::duration queued{}, applying{}, waiting{};
     for (auto& a : batch) {
-      stage_queue_.Add(a.started - a.submitted);
-      stage_apply_.Add(a.finished - a.started);
-      stage_commit_wait_.Add(sync_start - a.finished);
-      stage_sync_.Add(synced - sync_start);
+      queued += a.started - a.submitted;
+      applying += a.finished - a.started;
+      waiting += sync_start - a.finished;
       g.dones_.push_back(std::move(a.done));
     }
+    stages_.queue.Add(queued);
+    stages_.apply.Add(applying);
+    stages_.commit_wait.Add(waiting);
+    stages_.sync.Add((synced - sync_start) * static_cast<Clock::rep>(batch.size()));
     batch.clear();
     if (deliver_ && g.size() > 0) {
       deliver_(std::move(g));
@@ -142,12 +147,14 @@ void Sequencer::Committer() {
 }
 
 void Sequencer::Group::Run() {
+  Clock::duration handed{};
   for (auto& done : dones_) {
-    if (owner_) {
-      owner_->stage_handoff_.Add(Clock::now() - synced_);
-      owner_->answered_.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (owner_) handed += Clock::now() - synced_;
     done();
+  }
+  if (owner_ && !dones_.empty()) {
+    owner_->stages_.handoff.Add(handed);
+    owner_->stages_.answered.fetch_add(dones_.size(), std::memory_order_relaxed);
   }
   dones_.clear();
 }
@@ -155,12 +162,12 @@ void Sequencer::Group::Run() {
 Sequencer::StageTotals Sequencer::stage_totals() const {
   auto secs = [](const Stage& st) { return static_cast<double>(st.nanos.load()) * 1e-9; };
   StageTotals t;
-  t.jobs = answered_.load();
-  t.queue = secs(stage_queue_);
-  t.apply = secs(stage_apply_);
-  t.commit_wait = secs(stage_commit_wait_);
-  t.sync = secs(stage_sync_);
-  t.handoff = secs(stage_handoff_);
+  t.jobs = stages_.answered.load();
+  t.queue = secs(stages_.queue);
+  t.apply = secs(stages_.apply);
+  t.commit_wait = secs(stages_.commit_wait);
+  t.sync = secs(stages_.sync);
+  t.handoff = secs(stages_.handoff);
   return t;
 }
 

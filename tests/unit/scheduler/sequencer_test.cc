@@ -431,6 +431,8 @@ TEST(SequencerTest, StageTotalsSplitEachAnsweredJobsTime) {
   EXPECT_EQ(seq.stage_totals().jobs, 0u);
   seq.Start();
   ASSERT_TRUE(log.WaitFor("done", 4));
+  // The group's jobs are counted once its last callback has returned.
+  for (int i = 0; i < 500 && seq.stage_totals().jobs < 4; ++i) std::this_thread::sleep_for(10ms);
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   Sequencer::StageTotals t = seq.stage_totals();
