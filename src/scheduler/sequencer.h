@@ -70,7 +70,8 @@ class Sequencer {
   using DeliverFn = std::function<void(Group&& group)>;
 
   // Seconds spent in each stage (see above), summed over the `jobs` answered so far. Each
-  // figure only grows; a group's jobs are counted once all their `done` callbacks have run.
+  // figure only grows; a group's jobs are counted once all their `done` callbacks have run,
+  // its first four stages as soon as it is synced (so between the two, the sums run ahead).
   struct StageTotals {
     uint64_t jobs = 0;
     double queue = 0, apply = 0, commit_wait = 0, sync = 0, handoff = 0;
