@@ -611,13 +611,7 @@ class HttpApi::Impl {
     s.sync_seconds = store->sync_seconds();
     s.sync_max_seconds = store->max_sync_seconds();
     s.commit_groups = api_.sequencer_->groups();
-    const scheduler::Sequencer::StageTotals stages = api_.sequencer_->stage_totals();
-    s.sequenced_jobs = stages.jobs;
-    s.stage_queue = stages.queue;
-    s.stage_apply = stages.apply;
-    s.stage_commit_wait = stages.commit_wait;
-    s.stage_sync = stages.sync;
-    s.stage_handoff = stages.handoff;
+    s.stages = api_.sequencer_->stage_totals();
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     const MetricsRegistry* registry = api_.metrics_;

@@ -375,13 +375,13 @@ std::string RenderMetrics(const MetricsSnapshot& s, const MetricsRegistry& regis
   w.Single("coordinated_storage_write_cache_hits_total", static_cast<double>(s.write_cache_hits));
   w.Single("coordinated_storage_write_cache_bytes", static_cast<double>(s.write_cache_bytes));
   w.Single("coordinated_commit_groups_total", static_cast<double>(s.commit_groups));
-  w.Single("coordinated_sequenced_requests_total", static_cast<double>(s.sequenced_jobs));
+  w.Single("coordinated_sequenced_requests_total", static_cast<double>(s.stages.jobs));
   w.Family("coordinated_sequencer_stage_seconds_total");
-  for (const auto& [stage, seconds] : {std::pair<const char*, double>{"queue", s.stage_queue},
-                                       {"apply", s.stage_apply},
-                                       {"commit_wait", s.stage_commit_wait},
-                                       {"sync", s.stage_sync},
-                                       {"handoff", s.stage_handoff}}) {
+  for (const auto& [stage, seconds] : {std::pair<const char*, double>{"queue", s.stages.queue},
+                                       {"apply", s.stages.apply},
+                                       {"commit_wait", s.stages.commit_wait},
+                                       {"sync", s.stages.sync},
+                                       {"handoff", s.stages.handoff}}) {
     w.Sample("coordinated_sequencer_stage_seconds_total", {{"stage", stage}}, seconds);
   }
 

@@ -25,6 +25,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "scheduler/sequencer.h"
+
 namespace coordinated::daemon {
 
 struct MetricInfo {
@@ -111,9 +113,8 @@ struct MetricsSnapshot {
   double sync_seconds = 0;
   double sync_max_seconds = 0;
   uint64_t commit_groups = 0;
-  // Sequencer::StageTotals: requests answered through the sequencer and their time by stage.
-  uint64_t sequenced_jobs = 0;
-  double stage_queue = 0, stage_apply = 0, stage_commit_wait = 0, stage_sync = 0, stage_handoff = 0;
+  // Requests answered through the sequencer and their time by stage.
+  scheduler::Sequencer::StageTotals stages;
 };
 
 // Process figures from /proc/self (zeros where unreadable).
