@@ -564,6 +564,33 @@ TEST_F(CoordinatorTest, GetWorkLeasesOneUnitAtATime) {
   ExpectLoadRebuildsSummaries();
 }
 
+// get_work reads the records of several ready entries at once; an entry whose unit is gone
+// (here: ready entries written without a unit, which the consistency check reports, so the
+// calls go to the coordinator directly) is passed over and the claim goes on reading further
+// entries until it has as many units as asked for, in key order.
+TEST_F(CoordinatorTest, GetWorkOfSeveralPassesOverStaleReadyEntries) {
+  Spec("s");
+  AddKeys("s", {"a", "b", "c", "d", "e"});
+  storage::WriteBatch stale;
+  for (const char* k : {"b1", "c1"}) {
+    stale.Put(storage::Cf::kReady, storage::keys::Ready(1, 0, k), "");
+  }
+  ASSERT_TRUE(store()->Write(stale).ok());
+  auto get_work = [&](const char* worker, int64_t n) {
+    Coordinator::GetWorkOptions o;
+    o.max_jobs = n;
+    auto r = coord_->GetWork(B(worker), o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? KeysOf(*r) : std::vector<std::string>{};
+  };
+  // Reads 4 entries (a, b, b1, c): 3 units; then c1 (gone), then d.
+  EXPECT_EQ(get_work("w", 4), (std::vector<std::string>{"a", "b", "c", "d"}));
+  for (const char* k : {"a", "b", "c", "d"}) EXPECT_EQ(StatusCode("s", k), kPending) << k;
+  EXPECT_EQ(StatusCode("s", "e"), kAvailable);
+  EXPECT_EQ(get_work("w2", 10), std::vector<std::string>{"e"});
+  EXPECT_TRUE(get_work("w3", 10).empty());
+}
+
 TEST_F(CoordinatorTest, LeaseExpiryReturnsTheUnitOnTheNextGetWork) {
   Spec("s");
   AddKeys("s", {"u"});
