@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "scheduler/coordinator.h"
+#include "storage/records.h"
 #include "storage/store.h"
 
 namespace coordinated::scheduler {
@@ -38,6 +39,22 @@ class Coordinator::Txn {
   StatusOr<std::optional<storage::UnitRecord>> Read(
       const SpecState& spec, std::string_view key,
       storage::UnitData data = storage::UnitData::kDecoded);
+  // As Read, into `*out`, for a unit whose stored bytes were fetched beforehand with others
+  // at once (Store::MultiGet; `fetched` points at them, nullopt when absent): decoded from
+  // those, unless this transaction has written the unit since. A null `fetched` is a plain
+  // Read. (Inline, with an out parameter: the record is moved once, as when read in place.)
+  Status ReadFetched(const SpecState& spec, std::string_view key,
+                     const std::optional<std::string>* fetched, storage::UnitData data,
+                     std::optional<storage::UnitRecord>* out) {
+    if (!fetched || Changed(spec, key)) {
+      COORD_ASSIGN_OR_RETURN(*out, Read(spec, key, data));
+    } else if (*fetched) {
+      COORD_ASSIGN_OR_RETURN(*out, storage::DecodeUnit(**fetched, data));
+    } else {
+      out->reset();
+    }
+    return Status::Ok();
+  }
   void Remember(const SpecState& spec, std::string_view key, const storage::UnitRecord* now);
   void Remember(const SpecState& spec, std::string_view key, storage::UnitRecord&& now);
   // True when this transaction has written the unit (since its last Commit).

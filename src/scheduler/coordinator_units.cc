@@ -95,11 +95,8 @@ Status Coordinator::AddUnitsTo(Txn& txn, SpecState& spec, std::vector<NewUnit>& 
     NewUnit& u = units[i];
     const std::string& key = u.key.str();
     std::optional<UnitRecord> existing;
-    if (stored.empty() || txn.Changed(spec, key)) {
-      COORD_ASSIGN_OR_RETURN(existing, txn.Read(spec, key));
-    } else if (stored[i]) {
-      COORD_ASSIGN_OR_RETURN(existing, storage::DecodeUnit(*stored[i]));
-    }
+    COORD_RETURN_IF_ERROR(txn.ReadFetched(spec, key, stored.empty() ? nullptr : &stored[i],
+                                          storage::UnitData::kDecoded, &existing));
     UnitRecord after;
     if (existing) {
       // As the original: data replaced, back to AVAILABLE whatever the state, priority kept.

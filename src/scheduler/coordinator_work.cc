@@ -188,8 +188,7 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
   std::vector<std::optional<std::string>> stored;
   while (it->Valid() && static_cast<int64_t>(out.size()) < n) {
     // The next entries, as many as units are still wanted; their records are read with one
-    // MultiGet when there are several (cheaper per key than a Get each). A unit this
-    // transaction already wrote is read from the transaction instead.
+    // MultiGet when there are several (cheaper per key than a Get each; Txn::ReadFetched).
     taking.clear();
     const size_t want = static_cast<size_t>(n - static_cast<int64_t>(out.size()));
     for (; it->Valid() && taking.size() < want; it->Next()) {
@@ -206,11 +205,8 @@ StatusOr<std::vector<Grant>> Coordinator::GetWork(const Value& worker_id,
       const std::string& key = taking[i];
       // The data only passes into the reply and the record written back: it may stay bytes.
       std::optional<UnitRecord> rec;
-      if (stored.empty() || txn.Changed(*spec, key)) {
-        COORD_ASSIGN_OR_RETURN(rec, txn.Read(*spec, key, storage::UnitData::kMayKeep));
-      } else if (stored[i]) {
-        COORD_ASSIGN_OR_RETURN(rec, storage::DecodeUnit(*stored[i], storage::UnitData::kMayKeep));
-      }
+      COORD_RETURN_IF_ERROR(txn.ReadFetched(*spec, key, stored.empty() ? nullptr : &stored[i],
+                                            storage::UnitData::kMayKeep, &rec));
       if (!rec || rec->status != storage::kAvailable) continue;
       COORD_CRASH_POINT_IF(rec->expiries > 0, "get_work.regrant_expired");
       lease_unit(key, &*rec, *rec);
